@@ -1,0 +1,421 @@
+/* vCPU threads. Each runs KVM_RUN and serves device exits itself; the loop
+ * thread stops it with a signal plus kvm_run->immediate_exit and it parks
+ * on vm->cond until told to go again. Events a vCPU raises itself (guest
+ * exit, triple fault, debug exits) park that vCPU and call cfg.notify. */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "arch/arch.h"
+#include "vmm/vmm_internal.h"
+
+#define SIG_KICK SIGUSR1
+
+static __thread struct vcpu *current_vcpu;
+
+struct vcpu *vmm__current_vcpu(void)
+{
+	return current_vcpu;
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
+static int kick_handler_result;
+
+static void install_kick_handler_once(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	/* No SA_RESTART: the signal must make KVM_RUN return. */
+	sa.sa_handler = kick_handler;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIG_KICK, &sa, NULL) < 0)
+		kick_handler_result = -errno;
+}
+
+static int install_kick_handler(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, install_kick_handler_once);
+	return kick_handler_result;
+}
+
+int vcpu__create(struct vmm *vm, unsigned idx, struct vcpu **out)
+{
+	struct vcpu *v;
+	long ret;
+
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->vm = vm;
+	v->idx = idx;
+	v->state = VCPU_PARKED;
+	ret = kvm_ioctl_val(vm->fd, KVM_CREATE_VCPU, idx);
+	if (ret < 0)
+		goto err_free;
+	v->fd = (int)ret;
+	v->run_size = (size_t)vm->sys.vcpu_mmap_size;
+	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		ret = -errno;
+		goto err_close;
+	}
+	ret = arch_host.vcpu_init(vm, v);
+	if (ret < 0)
+		goto err_unmap;
+	*out = v;
+	return 0;
+
+err_unmap:
+	munmap(v->run, v->run_size);
+err_close:
+	close(v->fd);
+err_free:
+	free(v);
+	return (int)ret;
+}
+
+void vcpu__destroy(struct vcpu *v)
+{
+	if (!v)
+		return;
+	if (v->thread_started)
+		pthread_join(v->thread, NULL);
+	munmap(v->run, v->run_size);
+	close(v->fd);
+	free(v);
+}
+
+void vcpu__kick(struct vcpu *v)
+{
+	/* immediate_exit covers the window between the thread's last check
+	 * and its entry into KVM_RUN; the signal covers a guest already
+	 * running. */
+	v->run->immediate_exit = 1;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (v->thread_started)
+		pthread_kill(v->thread, SIG_KICK);
+}
+
+void vmm__vcpu_event(struct vcpu *v, const struct vmm_event *ev)
+{
+	struct vmm *vm = v->vm;
+
+	pthread_mutex_lock(&vm->lock);
+	if (!v->has_event) {
+		v->has_event = true;
+		v->event = *ev;
+		v->event.vcpu = v->idx;
+		v->event_seq = ++vm->event_seq;
+	}
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static void fail_event(struct vcpu *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void fail_event(struct vcpu *v, const char *fmt, ...)
+{
+	struct vmm_event ev = { .kind = VMM_EVENT_FAIL };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ev.why, sizeof(ev.why), fmt, ap);
+	va_end(ap);
+	vmm__vcpu_event(v, &ev);
+}
+
+static void handle_pio(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool wr = run->io.direction == KVM_EXIT_IO_OUT;
+
+	if (run->io.data_offset + (uint64_t)run->io.size * run->io.count >
+	    v->run_size) {
+		fail_event(v, "KVM reported an I/O exit outside kvm_run");
+		return;
+	}
+	for (uint32_t i = 0; i < run->io.count; i++) {
+		vmm__dispatch_io(v->vm, v->vm->pio, v->vm->nr_pio, "port",
+				 run->io.port, wr, data, run->io.size);
+		data += run->io.size;
+	}
+}
+
+static void handle_mmio(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	if (run->mmio.len > sizeof(run->mmio.data)) {
+		fail_event(v, "KVM reported an MMIO exit of %u bytes",
+			   run->mmio.len);
+		return;
+	}
+	vmm__dispatch_io(v->vm, v->vm->mmio, v->vm->nr_mmio, "MMIO",
+			 run->mmio.phys_addr, run->mmio.is_write,
+			 run->mmio.data, run->mmio.len);
+}
+
+static bool pending_event(struct vcpu *v)
+{
+	bool ev;
+
+	pthread_mutex_lock(&v->vm->lock);
+	ev = v->has_event;
+	pthread_mutex_unlock(&v->vm->lock);
+	return ev;
+}
+
+/* Run the guest until the loop stops us (returns false) or this vCPU has
+ * an event (returns true). */
+static bool run_until_stop(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	struct vmm_event ev;
+
+	for (;;) {
+		long ret = kvm_ioctl_val(v->fd, KVM_RUN, 0);
+
+		if (ret < 0) {
+			if (ret == -EINTR || ret == -EAGAIN)
+				return pending_event(v);
+			fail_event(v, "KVM_RUN failed: %s", strerror((int)-ret));
+			return true;
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO:
+			handle_pio(v);
+			break;
+		case KVM_EXIT_MMIO:
+			handle_mmio(v);
+			break;
+		case KVM_EXIT_HLT:
+			/* Only without an in-kernel irqchip; nothing can wake
+			 * the guest but a debugger, so do not spin. */
+			usleep(1000);
+			break;
+		case KVM_EXIT_INTR:
+		case KVM_EXIT_IRQ_WINDOW_OPEN:
+			break;
+		case KVM_EXIT_SHUTDOWN:
+			memset(&ev, 0, sizeof(ev));
+			ev.kind = VMM_EVENT_SHUTDOWN;
+			snprintf(ev.why, sizeof(ev.why),
+				 "the guest triple-faulted on vCPU %u", v->idx);
+			vmm__vcpu_event(v, &ev);
+			break;
+		case KVM_EXIT_DEBUG:
+			memset(&ev, 0, sizeof(ev));
+			ev.kind = VMM_EVENT_DEBUG;
+			vmm__vcpu_event(v, &ev);
+			break;
+		case KVM_EXIT_SYSTEM_EVENT:
+			memset(&ev, 0, sizeof(ev));
+			ev.kind = VMM_EVENT_EXIT;
+			ev.exit_status = 0;
+			snprintf(ev.why, sizeof(ev.why),
+				 "the guest asked for %s",
+				 run->system_event.type ==
+						 KVM_SYSTEM_EVENT_RESET
+					 ? "a reset"
+					 : "power-off");
+			vmm__vcpu_event(v, &ev);
+			break;
+		case KVM_EXIT_FAIL_ENTRY:
+			fail_event(v,
+				   "KVM could not enter vCPU %u (hardware "
+				   "entry failure reason 0x%llx)",
+				   v->idx,
+				   (unsigned long long)run->fail_entry
+					   .hardware_entry_failure_reason);
+			break;
+		case KVM_EXIT_INTERNAL_ERROR:
+			memset(&ev, 0, sizeof(ev));
+			/* An emulation failure may be a trap instruction the
+			 * debugger planted; the classifier decides. */
+			ev.kind = run->internal.suberror ==
+						  KVM_INTERNAL_ERROR_EMULATION
+					  ? VMM_EVENT_DEBUG
+					  : VMM_EVENT_FAIL;
+			snprintf(ev.why, sizeof(ev.why),
+				 "KVM internal error on vCPU %u (suberror %u)",
+				 v->idx, run->internal.suberror);
+			vmm__vcpu_event(v, &ev);
+			break;
+		default:
+			fail_event(v, "unhandled KVM exit reason %u on vCPU %u",
+				   run->exit_reason, v->idx);
+			break;
+		}
+		if (pending_event(v)) {
+			/* Finish the instruction behind an I/O exit so the
+			 * state a debugger reads is consistent. */
+			if (run->exit_reason == KVM_EXIT_IO ||
+			    run->exit_reason == KVM_EXIT_MMIO) {
+				run->immediate_exit = 1;
+				kvm_ioctl_val(v->fd, KVM_RUN, 0);
+			}
+			return true;
+		}
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vmm *vm = v->vm;
+	sigset_t set;
+
+	current_vcpu = v;
+	sigemptyset(&set);
+	sigaddset(&set, SIG_KICK);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	pthread_mutex_lock(&vm->lock);
+	for (;;) {
+		bool event;
+
+		while ((!v->go || v->has_event) && !vm->quit) {
+			if (v->state != VCPU_PARKED) {
+				v->state = VCPU_PARKED;
+				pthread_cond_broadcast(&vm->parked_cond);
+			}
+			pthread_cond_wait(&vm->cond, &vm->lock);
+		}
+		if (vm->quit)
+			break;
+		v->state = VCPU_RUNNING;
+		v->run->immediate_exit = 0;
+		pthread_mutex_unlock(&vm->lock);
+
+		event = run_until_stop(v);
+
+		pthread_mutex_lock(&vm->lock);
+		if (event) {
+			v->go = false;
+			pthread_mutex_unlock(&vm->lock);
+			if (vm->cfg.notify)
+				vm->cfg.notify(vm->cfg.notify_opaque);
+			pthread_mutex_lock(&vm->lock);
+		}
+	}
+	v->state = VCPU_DEAD;
+	pthread_cond_broadcast(&vm->parked_cond);
+	pthread_mutex_unlock(&vm->lock);
+	return NULL;
+}
+
+int vcpu__start(struct vcpu *v)
+{
+	sigset_t set, old;
+	int ret;
+
+	ret = install_kick_handler();
+	if (ret < 0)
+		return ret;
+	/* The thread unblocks the kick signal itself; block it while
+	 * creating so it is never delivered before the handler matters. */
+	sigemptyset(&set);
+	sigaddset(&set, SIG_KICK);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret != 0)
+		return -ret;
+	v->thread_started = true;
+	return 0;
+}
+
+static void set_go(struct vmm *vm, unsigned idx, bool go)
+{
+	struct vcpu *v = vm->vcpus[idx];
+
+	v->go = go;
+	if (!go && v->state == VCPU_RUNNING)
+		vcpu__kick(v);
+}
+
+int vmm_resume_all(struct vmm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		set_go(vm, i, true);
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	return 0;
+}
+
+int vmm_resume_one(struct vmm *vm, unsigned idx)
+{
+	if (idx >= vm->nr_vcpus)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->lock);
+	set_go(vm, idx, true);
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	return 0;
+}
+
+void vmm_pause_all(struct vmm *vm)
+{
+	bool running;
+
+	pthread_mutex_lock(&vm->lock);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		set_go(vm, i, false);
+	do {
+		running = false;
+		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+			if (vm->vcpus[i]->state == VCPU_RUNNING)
+				running = true;
+		if (running)
+			pthread_cond_wait(&vm->parked_cond, &vm->lock);
+	} while (running);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+bool vmm_vcpu_parked(struct vmm *vm, unsigned idx)
+{
+	bool parked;
+
+	if (idx >= vm->nr_vcpus)
+		return false;
+	pthread_mutex_lock(&vm->lock);
+	parked = vm->vcpus[idx]->state != VCPU_RUNNING;
+	pthread_mutex_unlock(&vm->lock);
+	return parked;
+}
+
+bool vmm_take_event(struct vmm *vm, struct vmm_event *ev)
+{
+	struct vcpu *oldest = NULL;
+
+	pthread_mutex_lock(&vm->lock);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+
+		if (v->has_event && (!oldest || v->event_seq < oldest->event_seq))
+			oldest = v;
+	}
+	if (oldest) {
+		*ev = oldest->event;
+		oldest->has_event = false;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return oldest != NULL;
+}

@@ -1,0 +1,93 @@
+/* C side of the boot path and the ways out: dispatch to main() or
+ * ap_main(), the debug-exit port, CPU identification and the command line. */
+#include "guest.h"
+
+void guest_start(const struct hvm_start_info *si, unsigned cpu)
+{
+	if (cpu == 0)
+		guest_exit((uint32_t)main(si));
+	ap_main(cpu);
+	guest_park();
+}
+
+void guest_exit(uint32_t v)
+{
+	outl(DEBUG_EXIT_PORT, v);
+	guest_park();
+}
+
+void guest_park(void)
+{
+	for (;;)
+		__asm__ volatile("cli; hlt" ::: "memory");
+}
+
+unsigned cpu_index(void)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	return b >> 24;
+}
+
+unsigned cpu_count(void)
+{
+	uint32_t a, b, c, d;
+	unsigned n;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	n = (b >> 16) & 0xff;
+	return n ? n : 1;
+}
+
+const char *guest_cmdline(const struct hvm_start_info *si)
+{
+	if (!si || si->magic != HVM_START_MAGIC || !si->cmdline_paddr)
+		return "";
+	return (const char *)(uintptr_t)si->cmdline_paddr;
+}
+
+static int parse_ulong(const char *s, unsigned long *out)
+{
+	unsigned long v = 0;
+	unsigned base = 10, digits = 0, d;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (; *s && *s != ' '; s++, digits++) {
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			return -1;
+		if (v > (~0UL - d) / base)
+			return -1;
+		v = v * base + d;
+	}
+	if (!digits)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int guest_cmdline_ulong(const char *cmdline, const char *key,
+			unsigned long *out)
+{
+	size_t klen = strlen(key);
+	const char *p = cmdline;
+
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		if (!strncmp(p, key, klen) && p[klen] == '=')
+			return parse_ulong(p + klen + 1, out);
+		while (*p && *p != ' ')
+			p++;
+	}
+	return -1;
+}
