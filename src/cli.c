@@ -12,6 +12,9 @@
 enum {
 	OPT_SERIAL = 0x100,
 	OPT_NO_WAIT,
+	OPT_LISTEN,
+	OPT_STDIO,
+	OPT_ONCE,
 };
 
 static const struct option long_opts[] = {
@@ -20,6 +23,9 @@ static const struct option long_opts[] = {
 	{ "append", required_argument, NULL, 'a' },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "no-wait", no_argument, NULL, OPT_NO_WAIT },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "stdio", no_argument, NULL, OPT_STDIO },
+	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -42,7 +48,22 @@ void cli_usage(FILE *f)
 	      "\n"
 	      "                        typed input reaches COM1 when stdin is"
 	      " a TTY)\n"
-	      "      --no-wait         run the guest at once to its end\n"
+	      "      --no-wait         run the guest at once instead of waiting "
+	      "for a\n"
+	      "                        debugger (one may still attach later)"
+	      "\n"
+	      "\n"
+	      "Debugger connection (GDB remote protocol):\n"
+	      "      --listen ADDR     HOST:PORT (default 127.0.0.1:1234; "
+	      "port 0 picks\n"
+	      "                        a free one), [IPV6]:PORT, unix:PATH, "
+	      "or none\n"
+	      "      --stdio           speak the protocol on stdin/stdout "
+	      "(gdb: target\n"
+	      "                        remote | kvmdbg --stdio guest.elf); "
+	      "the guest\n"
+	      "                        console then goes to stderr\n"
+	      "      --once            exit when the debugger disconnects\n"
 	      "\n"
 	      "General:\n"
 	      "  -v, --verbose         more messages on stderr (repeat for "
@@ -172,6 +193,20 @@ int cli_parse(int argc, char *const argv[], struct cli_opts *o, char *err,
 		case OPT_NO_WAIT:
 			o->no_wait = true;
 			break;
+		case OPT_LISTEN:
+			if (!*optarg) {
+				snprintf(err, errlen, "--listen needs an address");
+				return -EINVAL;
+			}
+			o->listen = optarg;
+			o->listen_given = true;
+			break;
+		case OPT_STDIO:
+			o->use_stdio = true;
+			break;
+		case OPT_ONCE:
+			o->once = true;
+			break;
 		case 'v':
 			o->verbosity++;
 			break;
@@ -204,6 +239,12 @@ int cli_parse(int argc, char *const argv[], struct cli_opts *o, char *err,
 			 argv[optind + 1]);
 		return -EINVAL;
 	}
+	if (o->use_stdio && o->listen) {
+		snprintf(err, errlen, "--stdio and --listen exclude each other");
+		return -EINVAL;
+	}
+	if (!o->listen)
+		o->listen = CLI_DEFAULT_LISTEN;
 	o->image = argv[optind];
 	return 0;
 }

@@ -27,6 +27,10 @@ struct cli_opts {
 	enum cli_serial serial;
 	const char *serial_path;
 	bool no_wait;
+	const char *listen; /* "HOST:PORT", "unix:PATH" or "none" */
+	bool listen_given; /* --listen was on the command line */
+	bool use_stdio; /* --stdio: the RSP on stdin/stdout */
+	bool once; /* exit when the debugger disconnects */
 	int verbosity; /* number of -v */
 	const char *image;
 };
@@ -37,6 +41,8 @@ struct cli_opts {
 #define EXIT_NO_KVM 3
 #define EXIT_GUEST_CRASH 4
 #define EXIT_INTERNAL 6
+
+#define CLI_DEFAULT_LISTEN "127.0.0.1:1234"
 
 /* Returns 0 (o filled in) or -EINVAL with one line in err. */
 int cli_parse(int argc, char *const argv[], struct cli_opts *o, char *err,

@@ -1,7 +1,9 @@
-/* kvmdbg: command line, wiring of the VMM to the libuv loop, exit codes.
- * The only place in kvmdbg that exits. */
+/* kvmdbg: command line, wiring of the VMM, the debugger target, the RSP
+ * session and its transport to the libuv loop; exit codes. The only place
+ * in kvmdbg that exits. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,29 +15,29 @@
 #include "config.h"
 #include "cli.h"
 #include "log.h"
+#include "target.h"
+#include "rsp/session.h"
+#include "rsp/transport.h"
 #include "vmm/vmm.h"
 
 struct app {
 	uv_loop_t loop;
-	uv_async_t vcpu_event;
+	uv_async_t wake;
 	uv_signal_t sigint, sigterm, sighup;
 	uv_tty_t tty_in;
-	bool tty_in_active;
 	struct termios saved_termios;
 	bool termios_saved;
-	struct vmm *vm;
 	struct cli_opts opts;
+	struct vmm *vm;
+	struct kvm_target *target;
+	struct rsp_transport *transport;
+	struct rsp_session *session;
+	struct rsp_stop last_stop;
 	int console_fd;
 	int exit_code;
+	bool exiting; /* the guest is gone; end once the reply is out */
 	bool done;
 };
-
-static void on_vcpu_notify(void *opaque)
-{
-	struct app *app = opaque;
-
-	uv_async_send(&app->vcpu_event);
-}
 
 static void finish(struct app *app, int code)
 {
@@ -46,36 +48,146 @@ static void finish(struct app *app, int code)
 	uv_stop(&app->loop);
 }
 
-static void report_crash(struct app *app, const struct vmm_event *ev)
+static void target_wake(void *opaque)
+{
+	struct app *app = opaque;
+
+	uv_async_send(&app->wake);
+}
+
+static void target_kill(void *opaque)
+{
+	struct app *app = opaque;
+
+	log_info("the debugger killed the guest");
+	app->exiting = true;
+	app->exit_code = 0;
+	if (!app->transport)
+		finish(app, 0);
+}
+
+static void report_crash(struct app *app, const struct rsp_stop *stop)
 {
 	char dump[2048];
 
-	log_error("%s", ev->why);
-	vmm_dump_vcpu(app->vm, ev->vcpu, dump, sizeof(dump));
+	log_error("%s", kvm_target_why(app->target));
+	vmm_dump_vcpu(app->vm, stop->thread - 1, dump, sizeof(dump));
 	fprintf(stderr, "%s\n", dump);
 }
 
-static void on_vcpu_event(uv_async_t *h)
+/* A stop with no debugger attached: the guest ran free (--no-wait or
+ * after detach). Its exit ends kvmdbg; anything else fatal too. */
+static void stop_without_debugger(struct app *app, const struct rsp_stop *stop)
+{
+	if (stop->kind == RSP_STOP_EXITED) {
+		finish(app, stop->exit_status);
+		return;
+	}
+	if (stop->signal == RSP_SIG_INT)
+		return;
+	report_crash(app, stop);
+	finish(app, EXIT_GUEST_CRASH);
+}
+
+static void on_wake(uv_async_t *h)
 {
 	struct app *app = h->data;
-	struct vmm_event ev;
+	struct rsp_stop stop;
 
 	/* Coalesced wake-ups: the events themselves live in the VMM. */
-	while (!app->done && vmm_take_event(app->vm, &ev)) {
-		vmm_pause_all(app->vm);
-		switch (ev.kind) {
-		case VMM_EVENT_EXIT:
-			log_info("%s: exit status %d", ev.why, ev.exit_status);
-			finish(app, ev.exit_status);
-			break;
-		case VMM_EVENT_SHUTDOWN:
-		case VMM_EVENT_FAIL:
-		case VMM_EVENT_DEBUG:
-		default:
-			report_crash(app, &ev);
-			finish(app, EXIT_GUEST_CRASH);
-			break;
+	while (!app->done && kvm_target_poll(app->target, &stop)) {
+		app->last_stop = stop;
+		if (!app->session) {
+			stop_without_debugger(app, &stop);
+			continue;
 		}
+		if (stop.kind == RSP_STOP_SIGNAL && stop.signal == RSP_SIG_SEGV)
+			log_warn("%s; reported to the debugger as SIGSEGV",
+				 kvm_target_why(app->target));
+		rsp_session_stopped(app->session, &stop);
+		if (stop.kind == RSP_STOP_EXITED) {
+			app->exiting = true;
+			app->exit_code = stop.exit_status;
+			/* The debugger has its W; end once it is written. */
+			rsp_transport_hangup(app->transport);
+		}
+	}
+}
+
+static void session_send(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct app *app = opaque;
+
+	rsp_transport_send(app->transport, buf, len);
+}
+
+static void session_close(void *opaque)
+{
+	struct app *app = opaque;
+
+	rsp_transport_hangup(app->transport);
+}
+
+static void on_connected(void *opaque)
+{
+	struct app *app = opaque;
+	struct rsp_session_io io = {
+		.send = session_send,
+		.close = session_close,
+		.opaque = app,
+	};
+	struct rsp_session_config cfg = {
+		.packet_size = RSP_PACKET_SIZE,
+		.target_running = kvm_target_running(app->target),
+	};
+	int ret;
+
+	if (app->session)
+		return;
+	ret = rsp_session_create(&kvm_target_ops, app->target, &io, &cfg,
+				 &app->session);
+	if (ret < 0) {
+		log_error("cannot start a debugger session: %s", strerror(-ret));
+		rsp_transport_hangup(app->transport);
+		return;
+	}
+	if (!cfg.target_running)
+		rsp_session_stopped(app->session, &app->last_stop);
+}
+
+static void on_data(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct app *app = opaque;
+
+	if (app->session)
+		rsp_session_input(app->session, buf, len);
+}
+
+static void on_disconnected(void *opaque)
+{
+	struct app *app = opaque;
+	struct rsp_stop stop;
+
+	if (app->session) {
+		rsp_session_disconnected(app->session);
+		rsp_session_destroy(app->session);
+		app->session = NULL;
+	}
+	if (app->exiting) {
+		finish(app, app->exit_code);
+		return;
+	}
+	if (app->opts.once || app->opts.use_stdio) {
+		log_info("debugger gone; exiting");
+		finish(app, 0);
+		return;
+	}
+	/* A debugger that vanished leaves the guest stopped for the next
+	 * one; one that detached let it run on. */
+	if (kvm_target_running(app->target) &&
+	    !kvm_target_free_running(app->target)) {
+		kvm_target_stop_all(app->target, &stop);
+		app->last_stop = stop;
 	}
 }
 
@@ -113,7 +225,8 @@ static void start_console_input(struct app *app)
 {
 	struct termios t;
 
-	if (app->opts.serial != CLI_SERIAL_STDIO || !isatty(STDIN_FILENO))
+	if (app->opts.serial != CLI_SERIAL_STDIO || app->opts.use_stdio ||
+	    !isatty(STDIN_FILENO))
 		return;
 	if (tcgetattr(STDIN_FILENO, &app->saved_termios) == 0) {
 		app->termios_saved = true;
@@ -125,7 +238,6 @@ static void start_console_input(struct app *app)
 	}
 	if (uv_tty_init(&app->loop, &app->tty_in, STDIN_FILENO, 1) == 0) {
 		app->tty_in.data = app;
-		app->tty_in_active = true;
 		uv_read_start((uv_stream_t *)&app->tty_in, alloc_cb, on_tty_read);
 	}
 }
@@ -152,8 +264,69 @@ static int open_console(const struct cli_opts *o)
 		return fd;
 	case CLI_SERIAL_STDIO:
 	default:
-		return STDOUT_FILENO;
+		/* With --stdio, stdout is the debugger's: the guest console
+		 * goes to stderr. */
+		return o->use_stdio ? STDERR_FILENO : STDOUT_FILENO;
 	}
+}
+
+static void print_attach_hint(struct app *app)
+{
+	const char *addr = rsp_transport_address(app->transport);
+	char image[PATH_MAX];
+
+	if (!realpath(app->opts.image, image))
+		snprintf(image, sizeof(image), "%s", app->opts.image);
+	/* One machine-readable line for scripts, then what a person types. */
+	fprintf(stderr, "kvmdbg: listening on %s\n",
+		rsp_transport_describe(app->transport));
+	if (app->opts.no_wait)
+		return;
+	if (rsp_transport_port(app->transport))
+		fprintf(stderr,
+			"kvmdbg: guest stopped at its entry; attach with:\n"
+			"  gdb -ex 'target remote %s' %s\n"
+			"  lldb -o 'gdb-remote %s' %s\n",
+			addr, image, addr, image);
+	else
+		fprintf(stderr,
+			"kvmdbg: guest stopped at its entry; attach with:\n"
+			"  gdb -ex 'target remote %s' %s\n",
+			addr, image);
+}
+
+static int start_server(struct app *app)
+{
+	struct rsp_transport_cb cb = {
+		.connected = on_connected,
+		.data = on_data,
+		.disconnected = on_disconnected,
+		.opaque = app,
+	};
+	char err[256];
+	int ret;
+
+	if (app->opts.use_stdio)
+		ret = rsp_transport_stdio(&app->loop, &cb, &app->transport, err,
+					  sizeof(err));
+	else if (strcmp(app->opts.listen, "none") == 0)
+		return 0;
+	else
+		ret = rsp_transport_listen(&app->loop, app->opts.listen, &cb,
+					   &app->transport, err, sizeof(err));
+	if (ret < 0 && app->opts.no_wait && !app->opts.listen_given) {
+		/* The guest was asked to run; a busy default port must not
+		 * stop it. */
+		log_warn("%s; running without a debugger server", err);
+		return 0;
+	}
+	if (ret < 0) {
+		log_error("%s", err);
+		return ret;
+	}
+	if (!app->opts.use_stdio)
+		print_attach_hint(app);
+	return 0;
 }
 
 static int run(struct app *app)
@@ -163,8 +336,13 @@ static int run(struct app *app)
 		.nr_vcpus = app->opts.nr_vcpus,
 		.image = app->opts.image,
 		.append = app->opts.append,
-		.notify = on_vcpu_notify,
+		.notify = target_wake,
 		.notify_opaque = app,
+	};
+	struct kvm_target_host host = {
+		.wake = target_wake,
+		.kill = target_kill,
+		.opaque = app,
 	};
 	struct vmm_error e;
 	int ret;
@@ -176,13 +354,17 @@ static int run(struct app *app)
 		return EXIT_USAGE;
 	}
 	cfg.console_fd = app->console_fd;
+	/* Until a debugger resumes it, the guest sits at its entry. */
+	app->last_stop = (struct rsp_stop){ .kind = RSP_STOP_SIGNAL,
+					    .signal = RSP_SIG_TRAP,
+					    .thread = 1 };
 
 	if (uv_loop_init(&app->loop) < 0) {
 		log_error("cannot start the event loop");
 		return EXIT_INTERNAL;
 	}
-	uv_async_init(&app->loop, &app->vcpu_event, on_vcpu_event);
-	app->vcpu_event.data = app;
+	uv_async_init(&app->loop, &app->wake, on_wake);
+	app->wake.data = app;
 	uv_signal_init(&app->loop, &app->sigint);
 	uv_signal_init(&app->loop, &app->sigterm);
 	uv_signal_init(&app->loop, &app->sighup);
@@ -197,16 +379,39 @@ static int run(struct app *app)
 		app->exit_code = e.kvm ? EXIT_NO_KVM : EXIT_USAGE;
 		goto out_loop;
 	}
-	if (!app->opts.no_wait) {
-		/* Until the debugger server lands, waiting is not offered. */
-		log_error("no debugger server yet: run with --no-wait");
-		app->exit_code = EXIT_USAGE;
+	ret = kvm_target_create(app->vm, &host, &app->target);
+	if (ret < 0) {
+		log_error("out of memory");
+		app->exit_code = EXIT_INTERNAL;
 		goto out_vm;
 	}
+	if (start_server(app) < 0) {
+		app->exit_code = EXIT_USAGE;
+		goto out_target;
+	}
 	start_console_input(app);
-	vmm_resume_all(app->vm);
+	if (app->opts.no_wait) {
+		ret = kvm_target_run_free(app->target);
+		if (ret < 0) {
+			log_error("cannot start the guest: %s", strerror(-ret));
+			app->exit_code = EXIT_GUEST_CRASH;
+			goto out_server;
+		}
+	}
 	uv_run(&app->loop, UV_RUN_DEFAULT);
 
+out_server:
+	if (app->session) {
+		rsp_session_destroy(app->session);
+		app->session = NULL;
+	}
+	if (app->transport)
+		rsp_transport_destroy(app->transport);
+	app->transport = NULL;
+out_target:
+	/* Parked vCPUs first: nothing may run while the VM goes away. */
+	vmm_pause_all(app->vm);
+	kvm_target_destroy(app->target);
 out_vm:
 	vmm_destroy(app->vm);
 	app->vm = NULL;

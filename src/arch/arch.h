@@ -3,6 +3,7 @@
 #ifndef KVMDBG_ARCH_ARCH_H
 #define KVMDBG_ARCH_ARCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,6 +11,7 @@ struct vmm;
 struct vcpu;
 struct vmm_ram;
 struct loader_image;
+struct arch_debug;
 
 struct arch_ops {
 	const char *name;
@@ -36,6 +38,31 @@ struct arch_ops {
 			 uint64_t *page_left);
 	/* Registers and mode of a parked vCPU, for a person to read. */
 	void (*dump)(struct vcpu *v, char *buf, size_t len);
+	/* One line on the vCPU's mode, e.g. "64-bit, CPL 0". */
+	void (*describe)(struct vcpu *v, char *buf, size_t len);
+
+	/* The debugger's register view, in gdb's numbering. Reads and writes
+	 * go to a per-vCPU cache filled lazily while the vCPU is parked. */
+	const char *gdb_triple; /* lldb's triple, e.g. "x86_64-unknown-none" */
+	unsigned (*gdb_nr_regs)(void);
+	unsigned (*gdb_reg_size)(unsigned regno);
+	const char *(*gdb_features_xml)(const char *annex);
+	int (*gdb_read_reg)(struct vcpu *v, unsigned regno, uint8_t *buf);
+	int (*gdb_write_reg)(struct vcpu *v, unsigned regno,
+			     const uint8_t *buf);
+	unsigned (*gdb_expedited)(unsigned *regnos, unsigned max);
+	int (*get_pc)(struct vcpu *v, uint64_t *pc);
+	/* Write cached registers back before the vCPU runs; forget them
+	 * once it has run. */
+	int (*state_flush)(struct vcpu *v);
+	void (*state_invalidate)(struct vcpu *v);
+	/* Guest debugging for the next run of this vCPU. */
+	int (*set_debug)(struct vcpu *v, const struct arch_debug *dbg);
+};
+
+/* What the debugger wants from the hardware for one vCPU's next run. */
+struct arch_debug {
+	bool single_step;
 };
 
 extern const struct arch_ops arch_host;

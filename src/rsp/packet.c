@@ -221,7 +221,8 @@ void rsp_framer_feed(struct rsp_framer *fr, const uint8_t *data, size_t len,
 				start_packet(fr, c == '%');
 				break;
 			default:
-				fr->garbage++;
+				if (fr->garbage != SIZE_MAX)
+					fr->garbage++;
 				break;
 			}
 			break;
@@ -243,11 +244,10 @@ void rsp_framer_feed(struct rsp_framer *fr, const uint8_t *data, size_t len,
 			}
 			if (i == len)
 				break;
-			if (data[i] == '$') {
+			if (data[i] == '$')
 				restart_packet(fr, cb, opaque);
-			} else {
+			else
 				fr->state = FR_CSUM_HI;
-			}
 			i++;
 			break;
 

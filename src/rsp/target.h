@@ -140,6 +140,25 @@ struct rsp_target_ops {
 	/* qRcmd: run cmd, write what a person should read into out (text,
 	 * may be several lines). Returns 0, or -errno for an error reply. */
 	int (*monitor)(void *t, const char *cmd, char *out, size_t cap);
+
+	/*
+	 * Optional additions; NULL means the default in each comment.
+	 */
+
+	/* vCont 'r' (range stepping) is honoured by resume: threads with
+	 * RSP_ACTION_RANGE_STEP keep stepping while their pc stays in
+	 * [start, end). NULL or false: the session never advertises 'r'
+	 * and turns a stray 'r' into a single step, which the protocol
+	 * allows. */
+	bool (*supports_range_step)(void *t);
+	/* Register values are big-endian. The session needs this only to
+	 * turn the pc (the first of expedited_regs) into a number for
+	 * lldb's thread-pcs and qHostInfo's endian key. NULL: little. */
+	bool (*big_endian)(void *t);
+	/* How many watchpoints the debugger may set at once, for lldb's
+	 * qWatchpointSupportInfo. NULL: the session does not answer and
+	 * lldb assumes watchpoints are available. */
+	unsigned (*nr_watchpoints)(void *t);
 };
 
 #endif

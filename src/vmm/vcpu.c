@@ -97,6 +97,7 @@ void vcpu__destroy(struct vcpu *v)
 		pthread_join(v->thread, NULL);
 	munmap(v->run, v->run_size);
 	close(v->fd);
+	free(v->arch_state);
 	free(v);
 }
 
@@ -350,8 +351,29 @@ static void set_go(struct vmm *vm, unsigned idx, bool go)
 		vcpu__kick(v);
 }
 
+/* Registers the debugger changed go back to KVM before the vCPU runs;
+ * called on the loop thread while the vCPU is parked. */
+static int prepare_run(struct vcpu *v)
+{
+	int ret = 0;
+
+	if (v->go || v->state == VCPU_RUNNING)
+		return 0;
+	if (arch_host.state_flush)
+		ret = arch_host.state_flush(v);
+	if (arch_host.state_invalidate)
+		arch_host.state_invalidate(v);
+	return ret;
+}
+
 int vmm_resume_all(struct vmm *vm)
 {
+	int ret = 0;
+
+	for (unsigned i = 0; i < vm->nr_vcpus && ret == 0; i++)
+		ret = prepare_run(vm->vcpus[i]);
+	if (ret < 0)
+		return ret;
 	pthread_mutex_lock(&vm->lock);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		set_go(vm, i, true);
@@ -362,8 +384,13 @@ int vmm_resume_all(struct vmm *vm)
 
 int vmm_resume_one(struct vmm *vm, unsigned idx)
 {
+	int ret;
+
 	if (idx >= vm->nr_vcpus)
 		return -EINVAL;
+	ret = prepare_run(vm->vcpus[idx]);
+	if (ret < 0)
+		return ret;
 	pthread_mutex_lock(&vm->lock);
 	set_go(vm, idx, true);
 	pthread_cond_broadcast(&vm->cond);

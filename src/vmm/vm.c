@@ -294,6 +294,16 @@ void *vmm_gpa_to_hva(struct vmm *vm, uint64_t gpa, uint64_t len)
 	return NULL;
 }
 
+bool vmm_is_ram(struct vmm *vm, uint64_t gpa, uint64_t len)
+{
+	return vmm_gpa_to_hva(vm, gpa, len) != NULL;
+}
+
+struct vcpu *vmm_vcpu(struct vmm *vm, unsigned idx)
+{
+	return idx < vm->nr_vcpus ? vm->vcpus[idx] : NULL;
+}
+
 int vmm_read_phys(struct vmm *vm, uint64_t gpa, void *buf, size_t len)
 {
 	void *p = vmm_gpa_to_hva(vm, gpa, len);

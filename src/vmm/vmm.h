@@ -66,6 +66,8 @@ uint64_t vmm_mem_size(const struct vmm *vm);
 const char *vmm_image_path(const struct vmm *vm);
 
 /* Run control, called from the loop thread only. vCPUs start parked. */
+/* Resume every vCPU / one vCPU; cached registers are written back
+ * first (a failure to write them is returned and nothing runs). */
 int vmm_resume_all(struct vmm *vm);
 int vmm_resume_one(struct vmm *vm, unsigned idx);
 /* Stop every vCPU and wait until each is parked with its state complete
@@ -87,6 +89,11 @@ int vmm_read_virt(struct vmm *vm, unsigned idx, uint64_t gva, void *buf,
 int vmm_write_virt(struct vmm *vm, unsigned idx, uint64_t gva,
 		   const void *buf, size_t len);
 int vmm_translate(struct vmm *vm, unsigned idx, uint64_t gva, uint64_t *gpa);
+
+/* The vCPU object for arch and debugger code, or NULL. */
+struct vcpu *vmm_vcpu(struct vmm *vm, unsigned idx);
+/* Physical addressing for the debugger: is [gpa, gpa+len) RAM? */
+bool vmm_is_ram(struct vmm *vm, uint64_t gpa, uint64_t len);
 
 /* Human-readable register dump of a parked vCPU (for fatal exits). */
 void vmm_dump_vcpu(struct vmm *vm, unsigned idx, char *buf, size_t len);

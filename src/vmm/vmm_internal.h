@@ -51,7 +51,7 @@ struct vcpu {
 	bool has_event;
 	struct vmm_event event;
 	uint64_t event_seq;
-	bool io_pending; /* last exit was I/O: complete it before parking */
+	void *arch_state; /* arch register cache, owned by arch code */
 };
 
 struct vmm {

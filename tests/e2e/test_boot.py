@@ -31,6 +31,17 @@ EXPECT = {
 }
 
 
+def kvmdbg(*args):
+    """kvmdbg on a port the OS picks, so tests never collide."""
+    return [KVMDBG, "--listen", "127.0.0.1:0", *args]
+
+
+def stderr_of(r):
+    """kvmdbg's stderr without the machine-readable listening line."""
+    return "".join(ln for ln in r.stderr.decode().splitlines(True)
+                   if not ln.startswith("kvmdbg: listening on "))
+
+
 def guest(name):
     return os.path.join(GUESTS, name + ".elf")
 
@@ -38,7 +49,7 @@ def guest(name):
 def loop_checksum():
     """The loop guest's checksum depends on its image; take it from a plain
     run under --smp 1 and compare every other run against it."""
-    r = run([KVMDBG, "--no-wait", guest("loop")], timeout=60)
+    r = run(kvmdbg("--no-wait", guest("loop")), timeout=60)
     for line in r.stdout.decode().splitlines():
         if line.startswith("loop: checksum=0x"):
             return int(line.split("=0x")[1], 16)
@@ -53,7 +64,7 @@ def case_boot(name, smp):
     need_kvm()
     if name == "loop":
         LOOP_CHECKSUM = loop_checksum()
-    r = run([KVMDBG, "--no-wait", "--smp", smp, guest(name)], timeout=60)
+    r = run(kvmdbg("--no-wait", "--smp", smp, guest(name)), timeout=60)
     out = r.stdout.decode()
     if name == "smp":
         n = int(smp)
@@ -65,13 +76,13 @@ def case_boot(name, smp):
         want_out, _ = EXPECT[name]
         expect_eq(f"{name} serial output", out, want_out(int(smp)))
     expect_eq(f"{name} exit status", r.returncode, EXPECT[name][1])
-    expect_eq(f"{name} stderr", r.stderr.decode(), "")
+    expect_eq(f"{name} stderr", stderr_of(r), "")
 
 
 def case_append():
     need_kvm()
-    r = run([KVMDBG, "--no-wait", guest("hello"), "--append",
-             "console=ttyS0 iters=7"])
+    r = run(kvmdbg("--no-wait", guest("hello"), "--append",
+             "console=ttyS0 iters=7"))
     expect_eq("output", r.stdout.decode(),
               HELLO.format("console=ttyS0 iters=7"))
     expect_eq("status", r.returncode, 1)
@@ -79,7 +90,7 @@ def case_append():
 
 def case_loop_iters():
     need_kvm()
-    r = run([KVMDBG, "--no-wait", "-a", "iters=10", guest("loop")])
+    r = run(kvmdbg("--no-wait", "-a", "iters=10", guest("loop")))
     expect_in("output", "loop: iters=10 counter=10 total=45\n",
               r.stdout.decode())
     expect_eq("status", r.returncode, 1)
@@ -89,21 +100,21 @@ def case_serial_file():
     need_kvm()
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "console.txt")
-        r = run([KVMDBG, "--no-wait", "--serial", "file:" + path,
-                 guest("hello")])
+        r = run(kvmdbg("--no-wait", "--serial", "file:" + path,
+                 guest("hello")))
         expect_eq("stdout", r.stdout.decode(), "")
         expect_eq("file", open(path).read(), HELLO.format(""))
         expect_eq("status", r.returncode, 1)
-    r = run([KVMDBG, "--no-wait", "--serial", "none", guest("hello")])
+    r = run(kvmdbg("--no-wait", "--serial", "none", guest("hello")))
     expect_eq("stdout with --serial none", r.stdout.decode(), "")
     expect_eq("status", r.returncode, 1)
 
 
 def case_triple(smp):
     need_kvm()
-    r = run([KVMDBG, "--no-wait", "--smp", smp, guest("triple")])
+    r = run(kvmdbg("--no-wait", "--smp", smp, guest("triple")))
     expect_eq("stdout", r.stdout.decode(), "triple: about to triple fault\n")
-    err = r.stderr.decode()
+    err = stderr_of(r)
     expect_in("stderr", "kvmdbg: the guest triple-faulted on vCPU 0\n", err)
     expect_in("stderr register dump", "vCPU 0: rip=", err)
     expect_in("stderr register dump", "cr3=", err)
@@ -114,7 +125,7 @@ def case_spin():
     """A guest that never halts keeps running until kvmdbg is told to stop;
     SIGTERM ends kvmdbg with 128+15 and the terminal left as it was."""
     need_kvm()
-    p = subprocess.Popen([KVMDBG, "--no-wait", guest("spin")],
+    p = subprocess.Popen(kvmdbg("--no-wait", guest("spin")),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          stdin=subprocess.DEVNULL)
     time.sleep(1.5)
@@ -232,7 +243,7 @@ def case_bad(which):
     need_kvm()
     with tempfile.TemporaryDirectory() as d:
         path, args, phrase = bad_images(d)[which]
-        r = run([KVMDBG, "--no-wait", *args, path])
+        r = run(kvmdbg("--no-wait", *args, path))
         err = r.stderr.decode()
         expect_eq(f"{which}: status", r.returncode, 2)
         expect_eq(f"{which}: stdout", r.stdout.decode(), "")
@@ -245,7 +256,7 @@ def case_bad(which):
 
 
 def case_no_kvm():
-    r = run([KVMDBG, "--no-wait", guest("hello")],
+    r = run(kvmdbg("--no-wait", guest("hello")),
             env={"KVMDBG_DEV": "/nonexistent/kvm"})
     expect_eq("status", r.returncode, 3)
     err = r.stderr.decode()

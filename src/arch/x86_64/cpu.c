@@ -12,6 +12,7 @@
 #include "arch/arch.h"
 #include "arch/x86_64/boot.h"
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/x86.h"
 #include "vmm/vmm_internal.h"
 #include "vmm/devices/uart.h"
 #include "vmm/devices/exitdev.h"
@@ -187,7 +188,10 @@ static int x86_vcpu_init(struct vmm *vm, struct vcpu *v)
 	ret = kvm__ioctl(v->fd, KVM_SET_CPUID2, "KVM_SET_CPUID2", c,
 			 sizeof(*c));
 	free(c);
-	return ret < 0 ? (int)ret : 0;
+	if (ret < 0)
+		return (int)ret;
+	v->arch_state = calloc(1, sizeof(struct x86_cpu_state));
+	return v->arch_state ? 0 : -ENOMEM;
 }
 
 static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type,
@@ -354,18 +358,18 @@ static int read_phys_cb(void *ctx, uint64_t gpa, void *buf, size_t len)
 static int x86_translate(struct vcpu *v, uint64_t gva, uint64_t *gpa,
 			 uint64_t *page_left)
 {
+	struct x86_cpu_state *st = x86_vcpu_state(v, X86_STATE_SREGS);
 	struct x86_translation t;
 	struct x86_paging_regs pr;
-	struct kvm_sregs sr;
 	uint64_t size;
-	long ret;
 	int r;
 
-	ret = kvm_ioctl(v->fd, KVM_GET_SREGS, &sr);
-	if (ret < 0)
-		return (int)ret;
-	pr = (struct x86_paging_regs){ .cr0 = sr.cr0, .cr3 = sr.cr3,
-				       .cr4 = sr.cr4, .efer = sr.efer };
+	if (!st)
+		return -EIO;
+	pr = (struct x86_paging_regs){ .cr0 = st->sregs.cr0,
+				       .cr3 = st->sregs.cr3,
+				       .cr4 = st->sregs.cr4,
+				       .efer = st->sregs.efer };
 	r = x86_paging_translate(&pr, gva, read_phys_cb, v->vm, &t);
 	if (r < 0)
 		return r;
@@ -404,6 +408,45 @@ static void x86_dump(struct vcpu *v, char *buf, size_t len)
 		 s.efer, s.idt.base, s.idt.limit, s.gdt.base, s.gdt.limit);
 }
 
+static void x86_describe(struct vcpu *v, char *buf, size_t len)
+{
+	struct x86_cpu_state *st = x86_vcpu_state(v, X86_STATE_SREGS);
+	struct kvm_sregs s;
+	struct kvm_mp_state mp;
+	const char *mode;
+
+	if (!st) {
+		snprintf(buf, len, "state unavailable");
+		return;
+	}
+	s = st->sregs;
+	if (!(s.cr0 & CR0_PE))
+		mode = "real mode";
+	else if (s.cs.l)
+		mode = "64-bit";
+	else if (s.efer & EFER_LMA)
+		mode = "compatibility mode";
+	else
+		mode = s.cs.db ? "32-bit protected" : "16-bit protected";
+	snprintf(buf, len, "%s, CPL %u%s", mode, s.cs.dpl,
+		 kvm_ioctl(v->fd, KVM_GET_MP_STATE, &mp) == 0 &&
+				 mp.mp_state == KVM_MP_STATE_HALTED
+			 ? ", halted"
+			 : "");
+}
+
+static int x86_set_debug(struct vcpu *v, const struct arch_debug *dbg)
+{
+	struct kvm_guest_debug gd;
+	long ret;
+
+	memset(&gd, 0, sizeof(gd));
+	if (dbg->single_step)
+		gd.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+	ret = kvm_ioctl(v->fd, KVM_SET_GUEST_DEBUG, &gd);
+	return ret < 0 ? (int)ret : 0;
+}
+
 const struct arch_ops arch_host = {
 	.name = "x86_64",
 	.elf_machine64 = EM_X86_64,
@@ -416,4 +459,16 @@ const struct arch_ops arch_host = {
 	.boot = x86_boot,
 	.translate = x86_translate,
 	.dump = x86_dump,
+	.describe = x86_describe,
+	.gdb_triple = "x86_64-unknown-none",
+	.set_debug = x86_set_debug,
+	.gdb_nr_regs = x86_gdb_nr_regs,
+	.gdb_reg_size = x86_gdb_reg_size,
+	.gdb_features_xml = x86_gdb_features_xml,
+	.gdb_read_reg = x86_vcpu_read_reg,
+	.gdb_write_reg = x86_vcpu_write_reg,
+	.gdb_expedited = x86_gdb_expedited,
+	.get_pc = x86_vcpu_get_pc,
+	.state_flush = x86_vcpu_state_flush,
+	.state_invalidate = x86_vcpu_state_invalidate,
 };

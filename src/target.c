@@ -1,0 +1,539 @@
+/* The VMM as an RSP target. Thread N is vCPU N-1. All-stop: every
+ * operation but resume/interrupt/kill/detach runs while all vCPUs are
+ * parked, so register caches and guest memory are stable. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "target.h"
+#include "arch/arch.h"
+#include "vmm/vmm.h"
+
+struct kvm_target {
+	struct vmm *vm;
+	struct kvm_target_host host;
+	bool running;
+	bool free_running; /* resumed by run_free, not by a debugger */
+	bool interrupt_pending; /* report SIGINT at the next stop */
+	bool stepping[RSP_MAX_THREADS];
+	bool phys; /* monitor phys on: addresses are guest-physical */
+	unsigned last_thread; /* 1-based */
+	char why[160]; /* the last event's description */
+};
+
+static struct kvm_target *T(void *t)
+{
+	return t;
+}
+
+int kvm_target_create(struct vmm *vm, const struct kvm_target_host *host,
+		      struct kvm_target **out)
+{
+	struct kvm_target *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	t->vm = vm;
+	t->host = *host;
+	t->last_thread = 1;
+	*out = t;
+	return 0;
+}
+
+void kvm_target_destroy(struct kvm_target *t)
+{
+	free(t);
+}
+
+bool kvm_target_running(const struct kvm_target *t)
+{
+	return t->running;
+}
+
+bool kvm_target_free_running(const struct kvm_target *t)
+{
+	return t->running && t->free_running;
+}
+
+static unsigned nr_threads(void *t)
+{
+	unsigned n = vmm_nr_vcpus(T(t)->vm);
+
+	return n < RSP_MAX_THREADS ? n : RSP_MAX_THREADS;
+}
+
+static struct vcpu *thread_vcpu(struct kvm_target *t, unsigned tid)
+{
+	if (tid == 0 || tid > nr_threads(t))
+		return NULL;
+	return vmm_vcpu(t->vm, tid - 1);
+}
+
+static int thread_name(void *t, unsigned tid, char *buf, size_t len)
+{
+	if (!thread_vcpu(T(t), tid))
+		return -ESRCH;
+	snprintf(buf, len, "vCPU %u", tid - 1);
+	return 0;
+}
+
+static int thread_extra(void *t, unsigned tid, char *buf, size_t len)
+{
+	struct vcpu *v = thread_vcpu(T(t), tid);
+
+	if (!v)
+		return -ESRCH;
+	arch_host.describe(v, buf, len);
+	return 0;
+}
+
+static const char *features_xml(void *t, const char *annex)
+{
+	return arch_host.gdb_features_xml(annex);
+}
+
+static const char *exec_file(void *t)
+{
+	return vmm_image_path(T(t)->vm);
+}
+
+static const char *arch_triple(void *t)
+{
+	return arch_host.gdb_triple;
+}
+
+static unsigned pointer_size(void *t)
+{
+	return 8;
+}
+
+static unsigned nr_regs(void *t)
+{
+	return arch_host.gdb_nr_regs();
+}
+
+static unsigned reg_size(void *t, unsigned regno)
+{
+	return arch_host.gdb_reg_size(regno);
+}
+
+static int read_reg(void *t, unsigned tid, unsigned regno, uint8_t *buf)
+{
+	struct vcpu *v = thread_vcpu(T(t), tid);
+
+	if (!v)
+		return -ESRCH;
+	return arch_host.gdb_read_reg(v, regno, buf);
+}
+
+static int write_reg(void *t, unsigned tid, unsigned regno,
+		     const uint8_t *buf)
+{
+	struct vcpu *v = thread_vcpu(T(t), tid);
+
+	if (!v)
+		return -ESRCH;
+	return arch_host.gdb_write_reg(v, regno, buf);
+}
+
+static unsigned expedited_regs(void *t, unsigned *regnos, unsigned max)
+{
+	return arch_host.gdb_expedited(regnos, max);
+}
+
+/* One contiguous piece of guest memory at addr: its host pointer and how
+ * many bytes of it are usable, at most len. */
+static uint8_t *map_piece(struct kvm_target *t, unsigned tid, uint64_t addr,
+			  size_t len, size_t *got)
+{
+	struct vcpu *v;
+	uint64_t gpa, left;
+	uint8_t *p;
+
+	if (t->phys) {
+		left = 0x1000 - (addr & 0xfff);
+		gpa = addr;
+	} else {
+		v = thread_vcpu(t, tid);
+		if (!v || arch_host.translate(v, addr, &gpa, &left) < 0)
+			return NULL;
+	}
+	*got = len < left ? len : (size_t)left;
+	p = vmm_gpa_to_hva(t->vm, gpa, *got);
+	return p;
+}
+
+static long read_mem(void *opaque, unsigned tid, uint64_t addr, uint8_t *buf,
+		     size_t len)
+{
+	struct kvm_target *t = opaque;
+	size_t done = 0;
+
+	while (done < len) {
+		size_t n;
+		uint8_t *p = map_piece(t, tid, addr + done, len - done, &n);
+
+		if (!p || addr + done < addr)
+			break;
+		memcpy(buf + done, p, n);
+		done += n;
+	}
+	return done ? (long)done : -EFAULT;
+}
+
+static int write_mem(void *opaque, unsigned tid, uint64_t addr,
+		     const uint8_t *buf, size_t len)
+{
+	struct kvm_target *t = opaque;
+	size_t done, n;
+
+	/* All or nothing: check every page before writing any. */
+	for (done = 0; done < len; done += n)
+		if (!map_piece(t, tid, addr + done, len - done, &n))
+			return -EFAULT;
+	for (done = 0; done < len; done += n)
+		memcpy(map_piece(t, tid, addr + done, len - done, &n),
+		       buf + done, n);
+	return 0;
+}
+
+static int mem_region(void *opaque, unsigned tid, uint64_t addr,
+		      struct rsp_mem_region *out)
+{
+	struct kvm_target *t = opaque;
+	size_t n;
+	bool mapped = map_piece(t, tid, addr, 1, &n) != NULL;
+
+	memset(out, 0, sizeof(*out));
+	out->start = addr & ~0xfffULL;
+	out->size = 0x1000;
+	out->mapped = mapped;
+	out->readable = out->writable = out->executable = mapped;
+	return 0;
+}
+
+static int apply_debug(struct kvm_target *t, unsigned idx, bool step)
+{
+	struct arch_debug dbg = { .single_step = step };
+	struct vcpu *v = vmm_vcpu(t->vm, idx);
+
+	t->stepping[idx] = step;
+	return arch_host.set_debug(v, &dbg);
+}
+
+static int resume(void *opaque, const struct rsp_resume *r)
+{
+	struct kvm_target *t = opaque;
+	unsigned n = nr_threads(t);
+	int ret;
+
+	for (unsigned i = 0; i < n; i++) {
+		enum rsp_action a = i < r->nr_threads ? r->thread[i].action
+						      : RSP_ACTION_STOP;
+
+		ret = apply_debug(t, i, a == RSP_ACTION_STEP ||
+						a == RSP_ACTION_RANGE_STEP);
+		if (ret < 0)
+			return ret;
+	}
+	t->running = true;
+	t->free_running = false;
+	for (unsigned i = 0; i < n; i++) {
+		enum rsp_action a = i < r->nr_threads ? r->thread[i].action
+						      : RSP_ACTION_STOP;
+
+		if (a == RSP_ACTION_STOP)
+			continue;
+		ret = vmm_resume_one(t->vm, i);
+		if (ret < 0) {
+			log_error("cannot resume vCPU %u: %s", i, strerror(-ret));
+			vmm_pause_all(t->vm);
+			t->running = false;
+			return ret;
+		}
+	}
+	/* A vCPU may still hold an event from the last stop (two vCPUs hit
+	 * at once); it stays parked and is reported now. */
+	t->host.wake(t->host.opaque);
+	return 0;
+}
+
+void kvm_target_stop_all(struct kvm_target *t, struct rsp_stop *stop)
+{
+	vmm_pause_all(t->vm);
+	t->running = false;
+	t->interrupt_pending = false;
+	memset(stop, 0, sizeof(*stop));
+	stop->kind = RSP_STOP_SIGNAL;
+	stop->signal = RSP_SIG_INT;
+	stop->thread = t->last_thread;
+}
+
+static int interrupt(void *opaque)
+{
+	struct kvm_target *t = opaque;
+
+	/* The stop is reported from the loop, never from inside the
+	 * session's own packet handling. */
+	if (!t->running || t->interrupt_pending)
+		return 0;
+	t->interrupt_pending = true;
+	vmm_pause_all(t->vm);
+	t->host.wake(t->host.opaque);
+	return 0;
+}
+
+static void event_to_stop(struct kvm_target *t, const struct vmm_event *ev,
+			  struct rsp_stop *stop)
+{
+	unsigned tid = ev->vcpu + 1;
+
+	memset(stop, 0, sizeof(*stop));
+	stop->kind = RSP_STOP_SIGNAL;
+	stop->thread = tid;
+	switch (ev->kind) {
+	case VMM_EVENT_EXIT:
+		stop->kind = RSP_STOP_EXITED;
+		stop->exit_status = ev->exit_status;
+		break;
+	case VMM_EVENT_DEBUG:
+		stop->signal = RSP_SIG_TRAP;
+		break;
+	case VMM_EVENT_SHUTDOWN:
+	case VMM_EVENT_FAIL:
+	default:
+		stop->signal = RSP_SIG_SEGV;
+		break;
+	}
+	snprintf(t->why, sizeof(t->why), "%s", ev->why);
+	t->last_thread = tid;
+}
+
+const char *kvm_target_why(const struct kvm_target *t)
+{
+	return t->why;
+}
+
+bool kvm_target_poll(struct kvm_target *t, struct rsp_stop *stop)
+{
+	struct vmm_event ev;
+
+	if (vmm_take_event(t->vm, &ev)) {
+		vmm_pause_all(t->vm);
+		t->running = false;
+		t->interrupt_pending = false;
+		event_to_stop(t, &ev, stop);
+		return true;
+	}
+	if (t->interrupt_pending) {
+		t->why[0] = 0;
+		kvm_target_stop_all(t, stop);
+		return true;
+	}
+	return false;
+}
+
+int kvm_target_run_free(struct kvm_target *t)
+{
+	unsigned n = nr_threads(t);
+	int ret;
+
+	for (unsigned i = 0; i < n; i++) {
+		ret = apply_debug(t, i, false);
+		if (ret < 0)
+			return ret;
+	}
+	ret = vmm_resume_all(t->vm);
+	if (ret == 0) {
+		t->running = true;
+		t->free_running = true;
+	}
+	return ret;
+}
+
+static int kill_target(void *opaque)
+{
+	struct kvm_target *t = opaque;
+
+	vmm_pause_all(t->vm);
+	t->running = false;
+	t->host.kill(t->host.opaque);
+	return 0;
+}
+
+static int detach(void *opaque)
+{
+	return kvm_target_run_free(opaque);
+}
+
+static int insert_bp(void *t, enum rsp_bp_type type, uint64_t addr,
+		     uint64_t kind, const uint8_t *cond, size_t cond_len)
+{
+	/* The breakpoint manager answers these; until then, say so. */
+	return -EOPNOTSUPP;
+}
+
+static int remove_bp(void *t, enum rsp_bp_type type, uint64_t addr,
+		     uint64_t kind)
+{
+	return -EOPNOTSUPP;
+}
+
+/* Appends to out, never past cap. */
+static void outf(char *out, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void outf(char *out, size_t cap, const char *fmt, ...)
+{
+	size_t used = strnlen(out, cap);
+	va_list ap;
+
+	if (used + 1 >= cap)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(out + used, cap - used, fmt, ap);
+	va_end(ap);
+}
+
+static const char *skip_space(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+static int parse_addr(const char *s, uint64_t *out)
+{
+	char *end;
+
+	s = skip_space(s);
+	if (!*s)
+		return -EINVAL;
+	errno = 0;
+	*out = strtoull(s, &end, 0);
+	if (errno || *skip_space(end))
+		return -EINVAL;
+	return 0;
+}
+
+static bool word_is(const char *cmd, const char *word, const char **rest)
+{
+	size_t n = strlen(word);
+
+	if (strncmp(cmd, word, n) != 0 || (cmd[n] && cmd[n] != ' '))
+		return false;
+	*rest = skip_space(cmd + n);
+	return true;
+}
+
+static int monitor(void *opaque, const char *cmd, char *out, size_t cap)
+{
+	struct kvm_target *t = opaque;
+	const char *arg;
+
+	out[0] = 0;
+	cmd = skip_space(cmd);
+	if (!*cmd || word_is(cmd, "help", &arg)) {
+		outf(out, cap,
+		     "kvmdbg monitor commands:\n"
+		     "  help              this list\n"
+		     "  phys [on|off]     memory addresses are guest-physical "
+		     "(on) or\n"
+		     "                    virtual through the vCPU's page "
+		     "tables (off)\n"
+		     "  gva2gpa ADDR      translate a guest-virtual address "
+		     "(current vCPU)\n"
+		     "  vcpus             list vCPUs with their mode and pc\n"
+		     "  log LEVEL         kvmdbg's log level: error, warn, "
+		     "info, debug, trace\n");
+		return 0;
+	}
+	if (word_is(cmd, "phys", &arg)) {
+		if (!strcmp(arg, "on"))
+			t->phys = true;
+		else if (!strcmp(arg, "off"))
+			t->phys = false;
+		else if (*arg) {
+			outf(out, cap, "usage: phys [on|off]\n");
+			return 0;
+		}
+		outf(out, cap, "memory addresses are guest-%s\n",
+		     t->phys ? "physical" : "virtual");
+		return 0;
+	}
+	if (word_is(cmd, "gva2gpa", &arg)) {
+		uint64_t gva, gpa, left;
+		struct vcpu *v = thread_vcpu(t, t->last_thread);
+
+		if (parse_addr(arg, &gva) < 0) {
+			outf(out, cap, "usage: gva2gpa ADDR\n");
+			return 0;
+		}
+		if (!v || arch_host.translate(v, gva, &gpa, &left) < 0)
+			outf(out, cap, "0x%" PRIx64 " is not mapped on vCPU %u\n",
+			     gva, t->last_thread - 1);
+		else
+			outf(out, cap, "0x%" PRIx64 " -> 0x%" PRIx64
+			     " (vCPU %u)\n", gva, gpa, t->last_thread - 1);
+		return 0;
+	}
+	if (word_is(cmd, "vcpus", &arg)) {
+		for (unsigned i = 0; i < nr_threads(t); i++) {
+			char mode[96];
+			uint64_t pc = 0;
+			struct vcpu *v = vmm_vcpu(t->vm, i);
+
+			arch_host.describe(v, mode, sizeof(mode));
+			arch_host.get_pc(v, &pc);
+			outf(out, cap, "vCPU %u (thread %u): pc=0x%" PRIx64
+			     " %s\n", i, i + 1, pc, mode);
+		}
+		return 0;
+	}
+	if (word_is(cmd, "log", &arg)) {
+		enum log_level level;
+
+		if (!*arg) {
+			outf(out, cap, "log level: %s\n",
+			     log_level_name(log_get_level()));
+		} else if (log_parse_level(arg, &level) < 0) {
+			outf(out, cap, "unknown level '%s': error, warn, info, "
+			     "debug or trace\n", arg);
+		} else {
+			log_set_level(level);
+			outf(out, cap, "log level: %s\n", arg);
+		}
+		return 0;
+	}
+	outf(out, cap, "unknown command '%s'; try 'monitor help'\n", cmd);
+	return 0;
+}
+
+const struct rsp_target_ops kvm_target_ops = {
+	.nr_threads = nr_threads,
+	.thread_extra = thread_extra,
+	.thread_name = thread_name,
+	.features_xml = features_xml,
+	.exec_file = exec_file,
+	.arch_triple = arch_triple,
+	.pointer_size = pointer_size,
+	.nr_regs = nr_regs,
+	.reg_size = reg_size,
+	.read_reg = read_reg,
+	.write_reg = write_reg,
+	.expedited_regs = expedited_regs,
+	.read_mem = read_mem,
+	.write_mem = write_mem,
+	.mem_region = mem_region,
+	.resume = resume,
+	.interrupt = interrupt,
+	.kill = kill_target,
+	.detach = detach,
+	.insert_bp = insert_bp,
+	.remove_bp = remove_bp,
+	.monitor = monitor,
+};
