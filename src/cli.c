@@ -15,6 +15,11 @@ enum {
 	OPT_LISTEN,
 	OPT_STDIO,
 	OPT_ONCE,
+	/* Long spellings of flags get codes of their own, so that optopt
+	 * tells "--help=x" (an argument where none is allowed) from "-h". */
+	OPT_VERBOSE,
+	OPT_HELP,
+	OPT_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -26,9 +31,9 @@ static const struct option long_opts[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "stdio", no_argument, NULL, OPT_STDIO },
 	{ "once", no_argument, NULL, OPT_ONCE },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -208,12 +213,15 @@ int cli_parse(int argc, char *const argv[], struct cli_opts *o, char *err,
 			o->once = true;
 			break;
 		case 'v':
+		case OPT_VERBOSE:
 			o->verbosity++;
 			break;
 		case 'h':
+		case OPT_HELP:
 			o->action = CLI_HELP;
 			return 0;
 		case 'V':
+		case OPT_VERSION:
 			o->action = CLI_VERSION;
 			return 0;
 		case ':':
@@ -224,6 +232,11 @@ int cli_parse(int argc, char *const argv[], struct cli_opts *o, char *err,
 			if (optopt && optopt < 0x100)
 				snprintf(err, errlen, "unknown option -%c",
 					 optopt);
+			else if (optopt)
+				/* Only a long flag given "=value" gets here. */
+				snprintf(err, errlen,
+					 "option %s takes no argument",
+					 argv[optind - 1]);
 			else
 				snprintf(err, errlen, "unknown option %s",
 					 argv[optind - 1]);

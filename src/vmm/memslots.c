@@ -3,6 +3,7 @@
  * neighbours, and replaces exactly the KVM slots whose span changed. Only
  * called while every vCPU is parked, so slot changes never race KVM_RUN. */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "log.h"
@@ -99,32 +100,6 @@ int memslots_add_ram(struct memslots *ms, uint64_t gpa, uint64_t size,
 	return 0;
 }
 
-/* Split the span holding gpa so that a span starts exactly at gpa. */
-static int split_at(struct memslots *ms, uint64_t gpa)
-{
-	for (unsigned i = 0; i < ms->nr_spans; i++) {
-		struct mem_span *s = &ms->spans[i];
-		uint64_t off;
-
-		if (gpa <= s->gpa || gpa >= s->gpa + s->size)
-			continue;
-		if (ms->nr_spans >= MEMSLOTS_MAX_SPANS)
-			return -ENOSPC;
-		off = gpa - s->gpa;
-		memmove(&ms->spans[i + 1], &ms->spans[i],
-			(ms->nr_spans - i) * sizeof(*s));
-		ms->nr_spans++;
-		/* Both halves keep the old slot number for now; the caller
-		 * replaces every slot in the range it rebuilds. */
-		ms->spans[i].size = off;
-		ms->spans[i + 1].gpa = gpa;
-		ms->spans[i + 1].size -= off;
-		ms->spans[i + 1].hva += off;
-		return 0;
-	}
-	return 0;
-}
-
 static int range_in_one_ram(const struct memslots *ms, uint64_t gpa,
 			    uint64_t end)
 {
@@ -144,11 +119,71 @@ static int range_in_one_ram(const struct memslots *ms, uint64_t gpa,
 	return cur >= end;
 }
 
+/* Append a piece to the planned layout, merging it into the previous one
+ * when both are rebuilt (or unmapped) parts of one RAM range with equal
+ * protection. */
+static int plan_push(struct memslots *ms, unsigned *n,
+		     const struct mem_span *s)
+{
+	struct mem_span *prev = *n ? &ms->next[*n - 1] : NULL;
+
+	if (prev && prev->slot < 0 && s->slot < 0 && prev->ram == s->ram &&
+	    prev->prot == s->prot && prev->gpa + prev->size == s->gpa &&
+	    prev->hva + prev->size == s->hva) {
+		prev->size += s->size;
+		return 0;
+	}
+	if (*n >= MEMSLOTS_MAX_SPANS)
+		return -ENOSPC;
+	ms->next[(*n)++] = *s;
+	return 0;
+}
+
+/* Plan the layout after setting [gpa, end) to prot in ms->next, without
+ * touching KVM. Spans in [first, last] lose their slot: they are rebuilt. */
+static int plan(struct memslots *ms, uint64_t gpa, uint64_t end,
+		enum mem_prot prot, unsigned first, unsigned last,
+		unsigned *nr_next)
+{
+	unsigned n = 0;
+	int ret;
+
+	for (unsigned i = 0; i < ms->nr_spans; i++) {
+		struct mem_span s = ms->spans[i];
+		uint64_t a = s.gpa, b = s.gpa + s.size, cut[4];
+		unsigned k = 0;
+
+		if (i >= first && i <= last)
+			s.slot = -1;
+		cut[k++] = a;
+		if (gpa > a && gpa < b)
+			cut[k++] = gpa;
+		if (end > a && end < b)
+			cut[k++] = end;
+		cut[k] = b;
+		for (unsigned p = 0; p < k; p++) {
+			struct mem_span piece = s;
+
+			piece.gpa = cut[p];
+			piece.size = cut[p + 1] - cut[p];
+			piece.hva = s.hva + (cut[p] - a);
+			if (piece.gpa >= gpa && piece.gpa + piece.size <= end)
+				piece.prot = prot;
+			ret = plan_push(ms, &n, &piece);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	*nr_next = n;
+	return 0;
+}
+
 int memslots_protect(struct memslots *ms, uint64_t gpa, uint64_t size,
 		     enum mem_prot prot)
 {
 	uint64_t end = gpa + size;
-	unsigned first, last, i, out;
+	unsigned first, last, i, n, used = 0, freed = 0, needed = 0;
+	bool fresh[MEMSLOTS_MAX_SPANS];
 	int ret;
 
 	if (!size || (gpa | size) & PAGE_MASK_4K || end < gpa ||
@@ -168,46 +203,34 @@ int memslots_protect(struct memslots *ms, uint64_t gpa, uint64_t size,
 		if (ms->spans[last + 1].gpa > end ||
 		    ms->spans[last + 1].ram != ms->spans[first].ram)
 			break;
-	for (i = first; i <= last; i++) {
-		ret = uninstall(ms, &ms->spans[i]);
-		if (ret < 0)
-			return ret;
-	}
 
-	ret = split_at(ms, gpa);
-	if (ret == 0)
-		ret = split_at(ms, end);
+	/* Plan first and check that the plan fits, so that a refusal
+	 * leaves KVM and the bookkeeping exactly as they were. */
+	ret = plan(ms, gpa, end, prot, first, last, &n);
 	if (ret < 0)
 		return ret;
 	for (i = 0; i < ms->nr_spans; i++) {
-		struct mem_span *s = &ms->spans[i];
-
-		if (s->gpa >= gpa && s->gpa + s->size <= end)
-			s->prot = prot;
+		used += ms->spans[i].slot >= 0;
+		freed += ms->spans[i].slot >= 0 && i >= first && i <= last;
 	}
+	for (i = 0; i < n; i++)
+		needed += ms->next[i].slot < 0 &&
+			  ms->next[i].prot != MEM_PROT_NONE;
+	if (used - freed + needed > ms->max_slots)
+		return -ENOSPC;
 
-	/* Merge neighbours of one RAM range with equal protection. Only
-	 * spans without a slot merge: those are the rebuilt window and
-	 * unmapped spans, never a slot KVM still holds. */
-	for (i = 0, out = 0; i < ms->nr_spans; i++) {
-		struct mem_span *s = &ms->spans[i];
-		struct mem_span *prev = out ? &ms->spans[out - 1] : NULL;
-
-		if (prev && prev->slot < 0 && s->slot < 0 &&
-		    prev->ram == s->ram && prev->prot == s->prot &&
-		    prev->gpa + prev->size == s->gpa &&
-		    prev->hva + prev->size == s->hva) {
-			prev->size += s->size;
-			continue;
-		}
-		ms->spans[out++] = *s;
+	for (i = first; i <= last; i++) {
+		ret = uninstall(ms, &ms->spans[i]);
+		if (ret < 0)
+			goto err_reinstall_old;
 	}
-	ms->nr_spans = out;
+	for (i = 0; i < n; i++)
+		fresh[i] = ms->next[i].slot < 0 &&
+			   ms->next[i].prot != MEM_PROT_NONE;
+	for (i = 0; i < n; i++) {
+		struct mem_span *s = &ms->next[i];
 
-	for (i = 0; i < ms->nr_spans; i++) {
-		struct mem_span *s = &ms->spans[i];
-
-		if (s->slot >= 0 || s->prot == MEM_PROT_NONE)
+		if (!fresh[i])
 			continue;
 		ret = install(ms, s);
 		if (ret < 0) {
@@ -216,10 +239,30 @@ int memslots_protect(struct memslots *ms, uint64_t gpa, uint64_t size,
 				  (unsigned long long)s->gpa,
 				  (unsigned long long)(s->gpa + s->size),
 				  strerror(-ret));
-			return ret;
+			goto err_uninstall_new;
 		}
 	}
+	memcpy(ms->spans, ms->next, n * sizeof(ms->next[0]));
+	ms->nr_spans = n;
 	return 0;
+
+err_uninstall_new:
+	/* Pieces installed by this call are the rebuilt ones before i. */
+	while (i-- > 0)
+		if (fresh[i])
+			uninstall(ms, &ms->next[i]);
+err_reinstall_old:
+	/* Best effort: the old slots fitted before, so they fit again. */
+	for (i = first; i <= last; i++)
+		if (ms->spans[i].slot < 0 &&
+		    ms->spans[i].prot != MEM_PROT_NONE &&
+		    install(ms, &ms->spans[i]) < 0)
+			log_error("memslots: cannot restore slot for "
+				  "[0x%llx-0x%llx)",
+				  (unsigned long long)ms->spans[i].gpa,
+				  (unsigned long long)(ms->spans[i].gpa +
+						       ms->spans[i].size));
+	return ret;
 }
 
 int memslots_prot_at(const struct memslots *ms, uint64_t gpa,

@@ -33,6 +33,8 @@ struct memslots {
 	unsigned nr_ram;
 	uint32_t max_slots;
 	uint8_t slot_used[MEMSLOTS_MAX_SPANS];
+	/* The layout memslots_protect plans before touching KVM. */
+	struct mem_span next[MEMSLOTS_MAX_SPANS];
 	memslots_set_fn set;
 	void *ctx;
 };

@@ -24,16 +24,15 @@
  * order, and the FXSAVE64/XSAVE offsets from the Intel SDM.
  */
 static const char *const gdb_names[] = {
-	"rax",	 "rbx",	  "rcx",   "rdx",   "rsi",   "rdi",   "rbp",
-	"rsp",	 "r8",	  "r9",	   "r10",   "r11",   "r12",   "r13",
-	"r14",	 "r15",	  "rip",   "eflags", "cs",   "ss",    "ds",
-	"es",	 "fs",	  "gs",	   "st0",   "st1",   "st2",   "st3",
-	"st4",	 "st5",	  "st6",   "st7",   "fctrl", "fstat", "ftag",
-	"fiseg", "fioff", "foseg", "fooff", "fop",   "xmm0",  "xmm1",
-	"xmm2",	 "xmm3",  "xmm4",  "xmm5",  "xmm6",  "xmm7",  "xmm8",
-	"xmm9",	 "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",
-	"mxcsr", "fs_base", "gs_base", "cr0", "cr2", "cr3",   "cr4",
-	"cr8",	 "efer",
+    "rax",   "rbx",	"rcx",	   "rdx",   "rsi",   "rdi",   "rbp",   "rsp",
+    "r8",    "r9",	"r10",	   "r11",   "r12",   "r13",   "r14",   "r15",
+    "rip",   "eflags",	"cs",	   "ss",    "ds",    "es",    "fs",    "gs",
+    "st0",   "st1",	"st2",	   "st3",   "st4",   "st5",   "st6",   "st7",
+    "fctrl", "fstat",	"ftag",	   "fiseg", "fioff", "foseg", "fooff", "fop",
+    "xmm0",  "xmm1",	"xmm2",	   "xmm3",  "xmm4",  "xmm5",  "xmm6",  "xmm7",
+    "xmm8",  "xmm9",	"xmm10",   "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",
+    "mxcsr", "fs_base", "gs_base", "cr0",   "cr2",   "cr3",   "cr4",   "cr8",
+    "efer",
 };
 
 #define NR_NAMES (sizeof(gdb_names) / sizeof(gdb_names[0]))
@@ -91,11 +90,15 @@ static struct x86_cpu_state *new_state(void)
 
 	assert_non_null(s);
 	s->regs.rflags = 0x2;
-	s->sregs.cs = (struct kvm_segment){ .selector = 0x8, .limit = 0xfffff,
-					    .type = 0xb, .present = 1, .s = 1,
-					    .l = 1, .g = 1 };
-	s->sregs.ds = (struct kvm_segment){ .selector = 0x18, .type = 0x3,
-					    .present = 1, .s = 1, .db = 1 };
+	s->sregs.cs = (struct kvm_segment){.selector = 0x8,
+					   .limit = 0xfffff,
+					   .type = 0xb,
+					   .present = 1,
+					   .s = 1,
+					   .l = 1,
+					   .g = 1};
+	s->sregs.ds = (struct kvm_segment){
+	    .selector = 0x18, .type = 0x3, .present = 1, .s = 1, .db = 1};
 	s->sregs.ss = s->sregs.es = s->sregs.fs = s->sregs.gs = s->sregs.ds;
 	s->sregs.cr0 = 0x80000011;
 	s->sregs.cr3 = 0x1000;
@@ -113,8 +116,8 @@ static uint64_t read_val(const struct x86_cpu_state *s, unsigned regno)
 	uint8_t buf[X86_GDB_MAX_REG_SIZE];
 
 	assert_int_equal(x86_gdb_read_reg(s, regno, buf), 0);
-	return get(buf, x86_gdb_reg_size(regno) > 8 ? 8 :
-						      x86_gdb_reg_size(regno));
+	return get(buf,
+		   x86_gdb_reg_size(regno) > 8 ? 8 : x86_gdb_reg_size(regno));
 }
 
 static int write_val(struct x86_cpu_state *s, unsigned regno, uint64_t v)
@@ -224,7 +227,8 @@ static void test_parts(void **state)
 	assert_int_equal(x86_gdb_reg_parts(X86_GDB_NR_REGS), 0);
 }
 
-/* ---- target.xml ----------------------------------------------------------- */
+/* ---- target.xml -----------------------------------------------------------
+ */
 
 #define MAX_ATTRS 12
 #define MAX_VAL 64
@@ -390,9 +394,9 @@ static void check_xml(const char *xml, struct xml_summary *sum)
 				 tag_attr(&t, "type"));
 			snprintf(sum->reg_generic[i], 8, "%s", g ? g : "");
 			sum->reg_bits[i] = (unsigned)strtoul(
-				tag_attr(&t, "bitsize"), NULL, 10);
-			sum->reg_regnum[i] = (unsigned)strtoul(
-				tag_attr(&t, "regnum"), NULL, 10);
+			    tag_attr(&t, "bitsize"), NULL, 10);
+			sum->reg_regnum[i] =
+			    (unsigned)strtoul(tag_attr(&t, "regnum"), NULL, 10);
 			sum->reg_feature[i] = sum->nr_features - 1;
 		}
 		if (!t.self_closing) {
@@ -421,10 +425,10 @@ static void test_xml_annexes(void **state)
 static bool predefined_type(const char *t)
 {
 	static const char *const builtin[] = {
-		"int",	  "int8",     "int16",	   "int32",	"int64",
-		"int128", "uint8",    "uint16",	   "uint32",	"uint64",
-		"uint128", "code_ptr", "data_ptr", "ieee_single",
-		"ieee_double", "i387_ext",
+	    "int",	"int8",	       "int16",	      "int32",
+	    "int64",	"int128",      "uint8",	      "uint16",
+	    "uint32",	"uint64",      "uint128",     "code_ptr",
+	    "data_ptr", "ieee_single", "ieee_double", "i387_ext",
 	};
 
 	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
@@ -444,7 +448,8 @@ static void test_xml_registers(void **state)
 	check_xml(xml, sum);
 	assert_true(sum->has_architecture);
 	assert_false(sum->has_include);
-	assert_non_null(strstr(xml, "<architecture>i386:x86-64</architecture>"));
+	assert_non_null(
+	    strstr(xml, "<architecture>i386:x86-64</architecture>"));
 
 	assert_int_equal(sum->nr_features, 4);
 	assert_string_equal(sum->feature[0], "org.gnu.gdb.i386.core");
@@ -454,10 +459,10 @@ static void test_xml_registers(void **state)
 
 	assert_int_equal(sum->nr_regs, x86_gdb_nr_regs());
 	for (unsigned i = 0; i < sum->nr_regs; i++) {
-		unsigned want_feature = i < X86_GDB_XMM0     ? 0 :
-					i <= X86_GDB_MXCSR   ? 1 :
-					i <= X86_GDB_GS_BASE ? 2 :
-							       3;
+		unsigned want_feature = i < X86_GDB_XMM0       ? 0
+					: i <= X86_GDB_MXCSR   ? 1
+					: i <= X86_GDB_GS_BASE ? 2
+							       : 3;
 		bool defined = predefined_type(sum->reg_type[i]);
 
 		assert_string_equal(sum->reg_name[i], gdb_names[i]);
@@ -467,8 +472,8 @@ static void test_xml_registers(void **state)
 			fail_msg("%s in feature %u, want %u", gdb_names[i],
 				 sum->reg_feature[i], want_feature);
 		for (unsigned t = 0; t < sum->nr_types; t++)
-			defined |= strcmp(sum->type_id[t], sum->reg_type[i]) ==
-				   0;
+			defined |=
+			    strcmp(sum->type_id[t], sum->reg_type[i]) == 0;
 		if (!defined)
 			fail_msg("%s has undefined type %s", gdb_names[i],
 				 sum->reg_type[i]);
@@ -524,10 +529,10 @@ static void test_gprs(void **state)
 	struct x86_cpu_state *s = new_state();
 	/* gdb's order, which is not struct kvm_regs order. */
 	const __u64 *kvm_slot[16] = {
-		&s->regs.rax, &s->regs.rbx, &s->regs.rcx, &s->regs.rdx,
-		&s->regs.rsi, &s->regs.rdi, &s->regs.rbp, &s->regs.rsp,
-		&s->regs.r8,  &s->regs.r9,  &s->regs.r10, &s->regs.r11,
-		&s->regs.r12, &s->regs.r13, &s->regs.r14, &s->regs.r15,
+	    &s->regs.rax, &s->regs.rbx, &s->regs.rcx, &s->regs.rdx,
+	    &s->regs.rsi, &s->regs.rdi, &s->regs.rbp, &s->regs.rsp,
+	    &s->regs.r8,  &s->regs.r9,	&s->regs.r10, &s->regs.r11,
+	    &s->regs.r12, &s->regs.r13, &s->regs.r14, &s->regs.r15,
 	};
 
 	(void)state;
@@ -543,8 +548,8 @@ static void test_gprs(void **state)
 	}
 	/* Encoding is little-endian, 8 bytes. */
 	{
-		uint8_t buf[8], want[8] = { 0x07, 0x07, 0x06, 0x05,
-					    0x04, 0x03, 0x02, 0x01 };
+		uint8_t buf[8],
+		    want[8] = {0x07, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01};
 
 		assert_int_equal(x86_gdb_read_reg(s, X86_GDB_RSP, buf), 0);
 		assert_memory_equal(buf, want, 8);
@@ -583,7 +588,7 @@ static void test_segment_selector(void **state)
 {
 	struct x86_cpu_state *s = new_state();
 	struct kvm_segment before;
-	uint8_t buf[4], want[4] = { 0x08, 0, 0, 0 };
+	uint8_t buf[4], want[4] = {0x08, 0, 0, 0};
 
 	(void)state;
 	assert_int_equal(x86_gdb_read_reg(s, X86_GDB_CS, buf), 0);
@@ -608,7 +613,7 @@ static void test_segment_selector(void **state)
 static void test_st_registers(void **state)
 {
 	struct x86_cpu_state *s = new_state();
-	uint8_t buf[16], val[10] = { 1, 2, 3, 4, 5, 6, 7, 0x80, 0xff, 0x3f };
+	uint8_t buf[16], val[10] = {1, 2, 3, 4, 5, 6, 7, 0x80, 0xff, 0x3f};
 
 	(void)state;
 	memset(fx(s) + OFF_ST(0), 0xee, 8 * 16);
@@ -861,8 +866,8 @@ static void test_control_registers(void **state)
 static void test_bad_regno(void **state)
 {
 	struct x86_cpu_state *s = new_state();
-	uint8_t buf[16] = { 0 };
-	const unsigned bad[] = { X86_GDB_NR_REGS, 100, UINT_MAX };
+	uint8_t buf[16] = {0};
+	const unsigned bad[] = {X86_GDB_NR_REGS, 100, UINT_MAX};
 
 	(void)state;
 	for (unsigned i = 0; i < 3; i++) {
@@ -877,7 +882,7 @@ static void test_bad_regno(void **state)
 static void test_unloaded_parts(void **state)
 {
 	struct x86_cpu_state *s = new_state();
-	uint8_t buf[16] = { 0 };
+	uint8_t buf[16] = {0};
 
 	(void)state;
 	s->valid = X86_STATE_REGS;
@@ -1023,34 +1028,34 @@ static void test_kvm_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_numbering),
-		cmocka_unit_test(test_sizes),
-		cmocka_unit_test(test_g_packet_size),
-		cmocka_unit_test(test_parts),
-		cmocka_unit_test(test_xml_annexes),
-		cmocka_unit_test(test_xml_registers),
-		cmocka_unit_test(test_xml_xmllint),
-		cmocka_unit_test(test_gprs),
-		cmocka_unit_test(test_rip_eflags),
-		cmocka_unit_test(test_segment_selector),
-		cmocka_unit_test(test_st_registers),
-		cmocka_unit_test(test_x87_control),
-		cmocka_unit_test(test_ftag_all_empty),
-		cmocka_unit_test(test_ftag_one_valid),
-		cmocka_unit_test(test_ftag_zero),
-		cmocka_unit_test(test_ftag_special),
-		cmocka_unit_test(test_ftag_rotation),
-		cmocka_unit_test(test_ftag_write),
-		cmocka_unit_test(test_mxcsr),
-		cmocka_unit_test(test_xmm),
-		cmocka_unit_test(test_segment_bases),
-		cmocka_unit_test(test_control_registers),
-		cmocka_unit_test(test_bad_regno),
-		cmocka_unit_test(test_unloaded_parts),
-		cmocka_unit_test(test_dirty_tracking),
-		cmocka_unit_test(test_load_is_lazy),
-		cmocka_unit_test(test_flush_failure_drops_part),
-		cmocka_unit_test(test_kvm_round_trip),
+	    cmocka_unit_test(test_numbering),
+	    cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_g_packet_size),
+	    cmocka_unit_test(test_parts),
+	    cmocka_unit_test(test_xml_annexes),
+	    cmocka_unit_test(test_xml_registers),
+	    cmocka_unit_test(test_xml_xmllint),
+	    cmocka_unit_test(test_gprs),
+	    cmocka_unit_test(test_rip_eflags),
+	    cmocka_unit_test(test_segment_selector),
+	    cmocka_unit_test(test_st_registers),
+	    cmocka_unit_test(test_x87_control),
+	    cmocka_unit_test(test_ftag_all_empty),
+	    cmocka_unit_test(test_ftag_one_valid),
+	    cmocka_unit_test(test_ftag_zero),
+	    cmocka_unit_test(test_ftag_special),
+	    cmocka_unit_test(test_ftag_rotation),
+	    cmocka_unit_test(test_ftag_write),
+	    cmocka_unit_test(test_mxcsr),
+	    cmocka_unit_test(test_xmm),
+	    cmocka_unit_test(test_segment_bases),
+	    cmocka_unit_test(test_control_registers),
+	    cmocka_unit_test(test_bad_regno),
+	    cmocka_unit_test(test_unloaded_parts),
+	    cmocka_unit_test(test_dirty_tracking),
+	    cmocka_unit_test(test_load_is_lazy),
+	    cmocka_unit_test(test_flush_failure_drops_part),
+	    cmocka_unit_test(test_kvm_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

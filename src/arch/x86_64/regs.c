@@ -17,9 +17,10 @@
  */
 #define FX_FCW 0
 #define FX_FSW 2
-#define FX_FTW 4 /* abridged tag: 1 bit per physical register, 1 = not empty */
+/* The abridged tag: one bit per physical register, set when not empty. */
+#define FX_FTW 4
 #define FX_FOP 6
-#define FX_FIP 8 /* 64-bit offset; no FCS in the 64-bit format */
+#define FX_FIP 8  /* 64-bit offset; no FCS in the 64-bit format */
 #define FX_FDP 16 /* 64-bit offset; no FDS */
 #define FX_MXCSR 24
 #define FX_MXCSR_MASK 28
@@ -39,8 +40,9 @@
 
 #define CR4_LA57 (1ULL << 12)
 
-_Static_assert(sizeof(((struct kvm_xsave *)0)->region) >= 512 + 64,
-	       "kvm_xsave holds the legacy area and the XSAVE header");
+/* kvm_ioctl() checks the argument size against the ioctl number. */
+_Static_assert(sizeof(struct x86_xsave_area) == sizeof(struct kvm_xsave),
+	       "the XSAVE area is what KVM_GET_XSAVE transfers");
 
 int x86_state_load(int vcpu_fd, struct x86_cpu_state *s, uint64_t parts)
 {
@@ -118,127 +120,102 @@ struct x86_reg_desc {
 	const char *name;
 	unsigned bits;
 	enum x86_feature feature;
-	const char *type; /* a gdb predefined type or one defined below */
+	const char *type;  /* a gdb predefined type or one defined below */
 	const char *group; /* gdb reggroup; lldb's register set */
-	/*
-	 * The psABI DWARF number, which is also the eh_frame number on
-	 * x86-64; 0 means none (only rax has DWARF number 0, see has_dwarf).
-	 */
-	unsigned dwarf;
-	bool has_dwarf;
+	/* The psABI DWARF number, which x86-64 also uses in eh_frame; -1 for
+	 * none. */
+	int dwarf;
 	const char *generic; /* lldb: pc, sp, fp, flags, argN */
 };
 
-#define GPR(n, d, g) { .name = n, .bits = 64, .feature = FEAT_CORE, \
-		       .type = "int64", .group = "general", .dwarf = d, \
-		       .has_dwarf = true, .generic = g }
-#define SEG(n, d) { .name = n, .bits = 32, .feature = FEAT_CORE, \
-		    .type = "int32", .group = "general", .dwarf = d, \
-		    .has_dwarf = true }
-#define ST(i) { .name = "st" #i, .bits = 80, .feature = FEAT_CORE, \
-		.type = "i387_ext", .group = "float", .dwarf = 33 + (i), \
-		.has_dwarf = true }
-#define FPC(n) { .name = n, .bits = 32, .feature = FEAT_CORE, \
-		 .type = "int", .group = "float" }
-#define XMM(i) { .name = "xmm" #i, .bits = 128, .feature = FEAT_SSE, \
-		 .type = "vec128", .group = "vector", .dwarf = 17 + (i), \
-		 .has_dwarf = true }
-#define SYS(n, t) { .name = n, .bits = 64, .feature = FEAT_SYSTEM, \
-		    .type = t, .group = "system" }
+#define R(n, b, f, t, grp, d, gen)                                             \
+	{                                                                      \
+		.name = n, .bits = b, .feature = f, .type = t, .group = grp,   \
+		.dwarf = d, .generic = gen                                     \
+	}
+#define GPR(n, d, gen) R(n, 64, FEAT_CORE, "int64", "general", d, gen)
+#define SEL(n, d) R(n, 32, FEAT_CORE, "int32", "general", d, NULL)
+#define ST(i) R("st" #i, 80, FEAT_CORE, "i387_ext", "float", 33 + (i), NULL)
+#define FPC(n, d) R(n, 32, FEAT_CORE, "int", "float", d, NULL)
+#define XMM(i) R("xmm" #i, 128, FEAT_SSE, "vec128", "vector", 17 + (i), NULL)
+#define SYS(n, t) R(n, 64, FEAT_SYSTEM, t, "system", -1, NULL)
 
 static const struct x86_reg_desc reg_desc[X86_GDB_NR_REGS] = {
-	[X86_GDB_RAX] = GPR("rax", 0, NULL),
-	[X86_GDB_RBX] = GPR("rbx", 3, NULL),
-	[X86_GDB_RCX] = GPR("rcx", 2, "arg4"),
-	[X86_GDB_RDX] = GPR("rdx", 1, "arg3"),
-	[X86_GDB_RSI] = GPR("rsi", 4, "arg2"),
-	[X86_GDB_RDI] = GPR("rdi", 5, "arg1"),
-	[X86_GDB_RBP] = { .name = "rbp", .bits = 64, .feature = FEAT_CORE,
-			  .type = "data_ptr", .group = "general", .dwarf = 6,
-			  .has_dwarf = true, .generic = "fp" },
-	[X86_GDB_RSP] = { .name = "rsp", .bits = 64, .feature = FEAT_CORE,
-			  .type = "data_ptr", .group = "general", .dwarf = 7,
-			  .has_dwarf = true, .generic = "sp" },
-	[X86_GDB_R8] = GPR("r8", 8, "arg5"),
-	[X86_GDB_R9] = GPR("r9", 9, "arg6"),
-	[X86_GDB_R10] = GPR("r10", 10, NULL),
-	[X86_GDB_R11] = GPR("r11", 11, NULL),
-	[X86_GDB_R12] = GPR("r12", 12, NULL),
-	[X86_GDB_R13] = GPR("r13", 13, NULL),
-	[X86_GDB_R14] = GPR("r14", 14, NULL),
-	[X86_GDB_R15] = GPR("r15", 15, NULL),
-	/* DWARF 16 is the return-address column, which gdb and lldb map to
-	 * rip. */
-	[X86_GDB_RIP] = { .name = "rip", .bits = 64, .feature = FEAT_CORE,
-			  .type = "code_ptr", .group = "general", .dwarf = 16,
-			  .has_dwarf = true, .generic = "pc" },
-	[X86_GDB_EFLAGS] = { .name = "eflags", .bits = 32,
-			     .feature = FEAT_CORE, .type = "i386_eflags",
-			     .group = "general", .dwarf = 49,
-			     .has_dwarf = true, .generic = "flags" },
-	[X86_GDB_CS] = SEG("cs", 51),
-	[X86_GDB_SS] = SEG("ss", 52),
-	[X86_GDB_DS] = SEG("ds", 53),
-	[X86_GDB_ES] = SEG("es", 50),
-	[X86_GDB_FS] = SEG("fs", 54),
-	[X86_GDB_GS] = SEG("gs", 55),
-	[X86_GDB_ST0 + 0] = ST(0),
-	[X86_GDB_ST0 + 1] = ST(1),
-	[X86_GDB_ST0 + 2] = ST(2),
-	[X86_GDB_ST0 + 3] = ST(3),
-	[X86_GDB_ST0 + 4] = ST(4),
-	[X86_GDB_ST0 + 5] = ST(5),
-	[X86_GDB_ST0 + 6] = ST(6),
-	[X86_GDB_ST0 + 7] = ST(7),
-	[X86_GDB_FCTRL] = { .name = "fctrl", .bits = 32, .feature = FEAT_CORE,
-			    .type = "int", .group = "float", .dwarf = 65,
-			    .has_dwarf = true },
-	[X86_GDB_FSTAT] = { .name = "fstat", .bits = 32, .feature = FEAT_CORE,
-			    .type = "int", .group = "float", .dwarf = 66,
-			    .has_dwarf = true },
-	[X86_GDB_FTAG] = FPC("ftag"),
-	[X86_GDB_FISEG] = FPC("fiseg"),
-	[X86_GDB_FIOFF] = FPC("fioff"),
-	[X86_GDB_FOSEG] = FPC("foseg"),
-	[X86_GDB_FOOFF] = FPC("fooff"),
-	[X86_GDB_FOP] = FPC("fop"),
-	[X86_GDB_XMM0 + 0] = XMM(0),
-	[X86_GDB_XMM0 + 1] = XMM(1),
-	[X86_GDB_XMM0 + 2] = XMM(2),
-	[X86_GDB_XMM0 + 3] = XMM(3),
-	[X86_GDB_XMM0 + 4] = XMM(4),
-	[X86_GDB_XMM0 + 5] = XMM(5),
-	[X86_GDB_XMM0 + 6] = XMM(6),
-	[X86_GDB_XMM0 + 7] = XMM(7),
-	[X86_GDB_XMM0 + 8] = XMM(8),
-	[X86_GDB_XMM0 + 9] = XMM(9),
-	[X86_GDB_XMM0 + 10] = XMM(10),
-	[X86_GDB_XMM0 + 11] = XMM(11),
-	[X86_GDB_XMM0 + 12] = XMM(12),
-	[X86_GDB_XMM0 + 13] = XMM(13),
-	[X86_GDB_XMM0 + 14] = XMM(14),
-	[X86_GDB_XMM0 + 15] = XMM(15),
-	[X86_GDB_MXCSR] = { .name = "mxcsr", .bits = 32, .feature = FEAT_SSE,
-			    .type = "i386_mxcsr", .group = "vector",
-			    .dwarf = 64, .has_dwarf = true },
-	[X86_GDB_FS_BASE] = { .name = "fs_base", .bits = 64,
-			      .feature = FEAT_SEGMENTS, .type = "int",
-			      .group = "general", .dwarf = 58,
-			      .has_dwarf = true },
-	[X86_GDB_GS_BASE] = { .name = "gs_base", .bits = 64,
-			      .feature = FEAT_SEGMENTS, .type = "int",
-			      .group = "general", .dwarf = 59,
-			      .has_dwarf = true },
-	[X86_GDB_CR0] = SYS("cr0", "x86_cr0"),
-	[X86_GDB_CR2] = SYS("cr2", "uint64"),
-	[X86_GDB_CR3] = SYS("cr3", "uint64"),
-	[X86_GDB_CR4] = SYS("cr4", "x86_cr4"),
-	[X86_GDB_CR8] = SYS("cr8", "uint64"),
-	[X86_GDB_EFER] = SYS("efer", "x86_efer"),
+    [X86_GDB_RAX] = GPR("rax", 0, NULL),
+    [X86_GDB_RBX] = GPR("rbx", 3, NULL),
+    [X86_GDB_RCX] = GPR("rcx", 2, "arg4"),
+    [X86_GDB_RDX] = GPR("rdx", 1, "arg3"),
+    [X86_GDB_RSI] = GPR("rsi", 4, "arg2"),
+    [X86_GDB_RDI] = GPR("rdi", 5, "arg1"),
+    [X86_GDB_RBP] = R("rbp", 64, FEAT_CORE, "data_ptr", "general", 6, "fp"),
+    [X86_GDB_RSP] = R("rsp", 64, FEAT_CORE, "data_ptr", "general", 7, "sp"),
+    [X86_GDB_R8] = GPR("r8", 8, "arg5"),
+    [X86_GDB_R9] = GPR("r9", 9, "arg6"),
+    [X86_GDB_R10] = GPR("r10", 10, NULL),
+    [X86_GDB_R11] = GPR("r11", 11, NULL),
+    [X86_GDB_R12] = GPR("r12", 12, NULL),
+    [X86_GDB_R13] = GPR("r13", 13, NULL),
+    [X86_GDB_R14] = GPR("r14", 14, NULL),
+    [X86_GDB_R15] = GPR("r15", 15, NULL),
+    /* DWARF 16 is the return-address column; gdb and lldb map it to rip. */
+    [X86_GDB_RIP] = R("rip", 64, FEAT_CORE, "code_ptr", "general", 16, "pc"),
+    [X86_GDB_EFLAGS] =
+	R("eflags", 32, FEAT_CORE, "i386_eflags", "general", 49, "flags"),
+    [X86_GDB_CS] = SEL("cs", 51),
+    [X86_GDB_SS] = SEL("ss", 52),
+    [X86_GDB_DS] = SEL("ds", 53),
+    [X86_GDB_ES] = SEL("es", 50),
+    [X86_GDB_FS] = SEL("fs", 54),
+    [X86_GDB_GS] = SEL("gs", 55),
+    [X86_GDB_ST0 + 0] = ST(0),
+    [X86_GDB_ST0 + 1] = ST(1),
+    [X86_GDB_ST0 + 2] = ST(2),
+    [X86_GDB_ST0 + 3] = ST(3),
+    [X86_GDB_ST0 + 4] = ST(4),
+    [X86_GDB_ST0 + 5] = ST(5),
+    [X86_GDB_ST0 + 6] = ST(6),
+    [X86_GDB_ST0 + 7] = ST(7),
+    [X86_GDB_FCTRL] = FPC("fctrl", 65),
+    [X86_GDB_FSTAT] = FPC("fstat", 66),
+    [X86_GDB_FTAG] = FPC("ftag", -1),
+    [X86_GDB_FISEG] = FPC("fiseg", -1),
+    [X86_GDB_FIOFF] = FPC("fioff", -1),
+    [X86_GDB_FOSEG] = FPC("foseg", -1),
+    [X86_GDB_FOOFF] = FPC("fooff", -1),
+    [X86_GDB_FOP] = FPC("fop", -1),
+    [X86_GDB_XMM0 + 0] = XMM(0),
+    [X86_GDB_XMM0 + 1] = XMM(1),
+    [X86_GDB_XMM0 + 2] = XMM(2),
+    [X86_GDB_XMM0 + 3] = XMM(3),
+    [X86_GDB_XMM0 + 4] = XMM(4),
+    [X86_GDB_XMM0 + 5] = XMM(5),
+    [X86_GDB_XMM0 + 6] = XMM(6),
+    [X86_GDB_XMM0 + 7] = XMM(7),
+    [X86_GDB_XMM0 + 8] = XMM(8),
+    [X86_GDB_XMM0 + 9] = XMM(9),
+    [X86_GDB_XMM0 + 10] = XMM(10),
+    [X86_GDB_XMM0 + 11] = XMM(11),
+    [X86_GDB_XMM0 + 12] = XMM(12),
+    [X86_GDB_XMM0 + 13] = XMM(13),
+    [X86_GDB_XMM0 + 14] = XMM(14),
+    [X86_GDB_XMM0 + 15] = XMM(15),
+    [X86_GDB_MXCSR] =
+	R("mxcsr", 32, FEAT_SSE, "i386_mxcsr", "vector", 64, NULL),
+    [X86_GDB_FS_BASE] =
+	R("fs_base", 64, FEAT_SEGMENTS, "int", "general", 58, NULL),
+    [X86_GDB_GS_BASE] =
+	R("gs_base", 64, FEAT_SEGMENTS, "int", "general", 59, NULL),
+    [X86_GDB_CR0] = SYS("cr0", "x86_cr0"),
+    [X86_GDB_CR2] = SYS("cr2", "uint64"),
+    [X86_GDB_CR3] = SYS("cr3", "uint64"),
+    [X86_GDB_CR4] = SYS("cr4", "x86_cr4"),
+    [X86_GDB_CR8] = SYS("cr8", "uint64"),
+    [X86_GDB_EFER] = SYS("efer", "x86_efer"),
 };
 
+#undef R
 #undef GPR
-#undef SEG
+#undef SEL
 #undef ST
 #undef FPC
 #undef XMM
@@ -284,49 +261,48 @@ struct x86_flags_type {
 
 /* IOPL (bits 12-13) is left out: gdb shows one-bit fields only. */
 static const struct x86_flag_bit eflags_bits[] = {
-	{ "CF", 0 },   { "PF", 2 },   { "AF", 4 },   { "ZF", 6 },
-	{ "SF", 7 },   { "TF", 8 },   { "IF", 9 },   { "DF", 10 },
-	{ "OF", 11 },  { "NT", 14 },  { "RF", 16 },  { "VM", 17 },
-	{ "AC", 18 },  { "VIF", 19 }, { "VIP", 20 }, { "ID", 21 },
+    {"CF", 0},	{"PF", 2},   {"AF", 4},	  {"ZF", 6},  {"SF", 7},  {"TF", 8},
+    {"IF", 9},	{"DF", 10},  {"OF", 11},  {"NT", 14}, {"RF", 16}, {"VM", 17},
+    {"AC", 18}, {"VIF", 19}, {"VIP", 20}, {"ID", 21},
 };
 
 static const struct x86_flag_bit mxcsr_bits[] = {
-	{ "IE", 0 },  { "DE", 1 },  { "ZE", 2 },  { "OE", 3 },	{ "UE", 4 },
-	{ "PE", 5 },  { "DAZ", 6 }, { "IM", 7 },  { "DM", 8 },	{ "ZM", 9 },
-	{ "OM", 10 }, { "UM", 11 }, { "PM", 12 }, { "FZ", 15 },
+    {"IE", 0},	{"DE", 1},  {"ZE", 2},	{"OE", 3},  {"UE", 4},
+    {"PE", 5},	{"DAZ", 6}, {"IM", 7},	{"DM", 8},  {"ZM", 9},
+    {"OM", 10}, {"UM", 11}, {"PM", 12}, {"FZ", 15},
 };
 
 static const struct x86_flag_bit cr0_bits[] = {
-	{ "PE", 0 }, { "MP", 1 },  { "EM", 2 },	 { "TS", 3 },  { "ET", 4 },
-	{ "NE", 5 }, { "WP", 16 }, { "AM", 18 }, { "NW", 29 }, { "CD", 30 },
-	{ "PG", 31 },
+    {"PE", 0},	{"MP", 1},  {"EM", 2},	{"TS", 3},  {"ET", 4},	{"NE", 5},
+    {"WP", 16}, {"AM", 18}, {"NW", 29}, {"CD", 30}, {"PG", 31},
 };
 
 static const struct x86_flag_bit cr4_bits[] = {
-	{ "VME", 0 },	   { "PVI", 1 },	{ "TSD", 2 },
-	{ "DE", 3 },	   { "PSE", 4 },	{ "PAE", 5 },
-	{ "MCE", 6 },	   { "PGE", 7 },	{ "PCE", 8 },
-	{ "OSFXSR", 9 },   { "OSXMMEXCPT", 10 }, { "UMIP", 11 },
-	{ "LA57", 12 },	   { "VMXE", 13 },	{ "SMXE", 14 },
-	{ "FSGSBASE", 16 }, { "PCIDE", 17 },	{ "OSXSAVE", 18 },
-	{ "SMEP", 20 },	   { "SMAP", 21 },	{ "PKE", 22 },
-	{ "CET", 23 },	   { "PKS", 24 },
+    {"VME", 0},	   {"PVI", 1},	    {"TSD", 2},		{"DE", 3},
+    {"PSE", 4},	   {"PAE", 5},	    {"MCE", 6},		{"PGE", 7},
+    {"PCE", 8},	   {"OSFXSR", 9},   {"OSXMMEXCPT", 10}, {"UMIP", 11},
+    {"LA57", 12},  {"VMXE", 13},    {"SMXE", 14},	{"FSGSBASE", 16},
+    {"PCIDE", 17}, {"OSXSAVE", 18}, {"SMEP", 20},	{"SMAP", 21},
+    {"PKE", 22},   {"CET", 23},	    {"PKS", 24},
 };
 
 static const struct x86_flag_bit efer_bits[] = {
-	{ "SCE", 0 },	{ "LME", 8 },	{ "LMA", 10 }, { "NXE", 11 },
-	{ "SVME", 12 }, { "LMSLE", 13 }, { "FFXSR", 14 }, { "TCE", 15 },
+    {"SCE", 0},	  {"LME", 8},	 {"LMA", 10},	{"NXE", 11},
+    {"SVME", 12}, {"LMSLE", 13}, {"FFXSR", 14}, {"TCE", 15},
 };
 
-#define FLAGS(i, sz, f, b) { .id = i, .size = sz, .feature = f, .bits = b, \
-			     .nr_bits = sizeof(b) / sizeof(b[0]) }
+#define FLAGS(i, sz, f, b)                                                     \
+	{                                                                      \
+		.id = i, .size = sz, .feature = f, .bits = b,                  \
+		.nr_bits = sizeof(b) / sizeof(b[0])                            \
+	}
 
 static const struct x86_flags_type flags_types[] = {
-	FLAGS("i386_eflags", 4, FEAT_CORE, eflags_bits),
-	FLAGS("i386_mxcsr", 4, FEAT_SSE, mxcsr_bits),
-	FLAGS("x86_cr0", 8, FEAT_SYSTEM, cr0_bits),
-	FLAGS("x86_cr4", 8, FEAT_SYSTEM, cr4_bits),
-	FLAGS("x86_efer", 8, FEAT_SYSTEM, efer_bits),
+    FLAGS("i386_eflags", 4, FEAT_CORE, eflags_bits),
+    FLAGS("i386_mxcsr", 4, FEAT_SSE, mxcsr_bits),
+    FLAGS("x86_cr0", 8, FEAT_SYSTEM, cr0_bits),
+    FLAGS("x86_cr4", 8, FEAT_SYSTEM, cr4_bits),
+    FLAGS("x86_efer", 8, FEAT_SYSTEM, efer_bits),
 };
 
 #undef FLAGS
@@ -341,22 +317,21 @@ static const struct {
 	const char *id, *type;
 	unsigned count;
 } vec128_lanes[] = {
-	{ "v4f", "ieee_single", 4 }, { "v2d", "ieee_double", 2 },
-	{ "v16i8", "int8", 16 },     { "v8i16", "int16", 8 },
-	{ "v4i32", "int32", 4 },     { "v2i64", "int64", 2 },
+    {"v4f", "ieee_single", 4}, {"v2d", "ieee_double", 2}, {"v16i8", "int8", 16},
+    {"v8i16", "int16", 8},     {"v4i32", "int32", 4},	  {"v2i64", "int64", 2},
 };
 
 static const char *const vec128_fields[][2] = {
-	{ "v4_float", "v4f" },	 { "v2_double", "v2d" }, { "v16_int8", "v16i8" },
-	{ "v8_int16", "v8i16" }, { "v4_int32", "v4i32" }, { "v2_int64", "v2i64" },
-	{ "uint128", "uint128" },
+    {"v4_float", "v4f"},    {"v2_double", "v2d"},  {"v16_int8", "v16i8"},
+    {"v8_int16", "v8i16"},  {"v4_int32", "v4i32"}, {"v2_int64", "v2i64"},
+    {"uint128", "uint128"},
 };
 
 static const char *const feature_names[FEAT_COUNT] = {
-	[FEAT_CORE] = "org.gnu.gdb.i386.core",
-	[FEAT_SSE] = "org.gnu.gdb.i386.sse",
-	[FEAT_SEGMENTS] = "org.gnu.gdb.i386.segments",
-	[FEAT_SYSTEM] = "org.kvmdbg.x86.system",
+    [FEAT_CORE] = "org.gnu.gdb.i386.core",
+    [FEAT_SSE] = "org.gnu.gdb.i386.sse",
+    [FEAT_SEGMENTS] = "org.gnu.gdb.i386.segments",
+    [FEAT_SYSTEM] = "org.kvmdbg.x86.system",
 };
 
 struct xml_buf {
@@ -366,7 +341,7 @@ struct xml_buf {
 };
 
 static void xml_add(struct xml_buf *x, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void xml_add(struct xml_buf *x, const char *fmt, ...)
 {
@@ -410,8 +385,8 @@ static void xml_types(struct xml_buf *x, enum x86_feature f)
 			vec128_lanes[i].id, vec128_lanes[i].type,
 			vec128_lanes[i].count);
 	xml_add(x, "  <union id=\"vec128\">\n");
-	for (size_t i = 0;
-	     i < sizeof(vec128_fields) / sizeof(vec128_fields[0]); i++)
+	for (size_t i = 0; i < sizeof(vec128_fields) / sizeof(vec128_fields[0]);
+	     i++)
 		xml_add(x, "    <field name=\"%s\" type=\"%s\"/>\n",
 			vec128_fields[i][0], vec128_fields[i][1]);
 	xml_add(x, "  </union>\n");
@@ -431,15 +406,16 @@ static void xml_reg(struct xml_buf *x, unsigned regno)
 {
 	const struct x86_reg_desc *r = &reg_desc[regno];
 
-	xml_add(x, "  <reg name=\"%s\" bitsize=\"%u\" type=\"%s\" regnum=\"%u\"",
+	xml_add(x,
+		"  <reg name=\"%s\" bitsize=\"%u\" type=\"%s\" regnum=\"%u\"",
 		r->name, r->bits, r->type, regno);
 	if (r->group)
 		xml_add(x, " group=\"%s\"", r->group);
 	if (r->generic)
 		xml_add(x, " generic=\"%s\" altname=\"%s\"", r->generic,
 			r->generic);
-	if (r->has_dwarf)
-		xml_add(x, " dwarf_regnum=\"%u\" ehframe_regnum=\"%u\"",
+	if (r->dwarf >= 0)
+		xml_add(x, " dwarf_regnum=\"%d\" ehframe_regnum=\"%d\"",
 			r->dwarf, r->dwarf);
 	xml_add(x, "/>\n");
 }
@@ -450,7 +426,7 @@ static pthread_once_t target_xml_once = PTHREAD_ONCE_INIT;
 
 static void build_target_xml(void)
 {
-	struct xml_buf x = { .p = target_xml, .cap = sizeof(target_xml) };
+	struct xml_buf x = {.p = target_xml, .cap = sizeof(target_xml)};
 
 	xml_add(&x, "<?xml version=\"1.0\"?>\n"
 		    "<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
@@ -509,32 +485,32 @@ static uint8_t *fx_rw(struct x86_cpu_state *s)
 /* gdb numbers the GPRs as the psABI lists them (rbp before rsp), which is
  * not struct kvm_regs order. */
 static const size_t gpr_offset[X86_GDB_RIP + 1] = {
-	[X86_GDB_RAX] = offsetof(struct kvm_regs, rax),
-	[X86_GDB_RBX] = offsetof(struct kvm_regs, rbx),
-	[X86_GDB_RCX] = offsetof(struct kvm_regs, rcx),
-	[X86_GDB_RDX] = offsetof(struct kvm_regs, rdx),
-	[X86_GDB_RSI] = offsetof(struct kvm_regs, rsi),
-	[X86_GDB_RDI] = offsetof(struct kvm_regs, rdi),
-	[X86_GDB_RBP] = offsetof(struct kvm_regs, rbp),
-	[X86_GDB_RSP] = offsetof(struct kvm_regs, rsp),
-	[X86_GDB_R8] = offsetof(struct kvm_regs, r8),
-	[X86_GDB_R9] = offsetof(struct kvm_regs, r9),
-	[X86_GDB_R10] = offsetof(struct kvm_regs, r10),
-	[X86_GDB_R11] = offsetof(struct kvm_regs, r11),
-	[X86_GDB_R12] = offsetof(struct kvm_regs, r12),
-	[X86_GDB_R13] = offsetof(struct kvm_regs, r13),
-	[X86_GDB_R14] = offsetof(struct kvm_regs, r14),
-	[X86_GDB_R15] = offsetof(struct kvm_regs, r15),
-	[X86_GDB_RIP] = offsetof(struct kvm_regs, rip),
+    [X86_GDB_RAX] = offsetof(struct kvm_regs, rax),
+    [X86_GDB_RBX] = offsetof(struct kvm_regs, rbx),
+    [X86_GDB_RCX] = offsetof(struct kvm_regs, rcx),
+    [X86_GDB_RDX] = offsetof(struct kvm_regs, rdx),
+    [X86_GDB_RSI] = offsetof(struct kvm_regs, rsi),
+    [X86_GDB_RDI] = offsetof(struct kvm_regs, rdi),
+    [X86_GDB_RBP] = offsetof(struct kvm_regs, rbp),
+    [X86_GDB_RSP] = offsetof(struct kvm_regs, rsp),
+    [X86_GDB_R8] = offsetof(struct kvm_regs, r8),
+    [X86_GDB_R9] = offsetof(struct kvm_regs, r9),
+    [X86_GDB_R10] = offsetof(struct kvm_regs, r10),
+    [X86_GDB_R11] = offsetof(struct kvm_regs, r11),
+    [X86_GDB_R12] = offsetof(struct kvm_regs, r12),
+    [X86_GDB_R13] = offsetof(struct kvm_regs, r13),
+    [X86_GDB_R14] = offsetof(struct kvm_regs, r14),
+    [X86_GDB_R15] = offsetof(struct kvm_regs, r15),
+    [X86_GDB_RIP] = offsetof(struct kvm_regs, rip),
 };
 
 static const size_t seg_offset[6] = {
-	[X86_GDB_CS - X86_GDB_CS] = offsetof(struct kvm_sregs, cs),
-	[X86_GDB_SS - X86_GDB_CS] = offsetof(struct kvm_sregs, ss),
-	[X86_GDB_DS - X86_GDB_CS] = offsetof(struct kvm_sregs, ds),
-	[X86_GDB_ES - X86_GDB_CS] = offsetof(struct kvm_sregs, es),
-	[X86_GDB_FS - X86_GDB_CS] = offsetof(struct kvm_sregs, fs),
-	[X86_GDB_GS - X86_GDB_CS] = offsetof(struct kvm_sregs, gs),
+    [X86_GDB_CS - X86_GDB_CS] = offsetof(struct kvm_sregs, cs),
+    [X86_GDB_SS - X86_GDB_CS] = offsetof(struct kvm_sregs, ss),
+    [X86_GDB_DS - X86_GDB_CS] = offsetof(struct kvm_sregs, ds),
+    [X86_GDB_ES - X86_GDB_CS] = offsetof(struct kvm_sregs, es),
+    [X86_GDB_FS - X86_GDB_CS] = offsetof(struct kvm_sregs, fs),
+    [X86_GDB_GS - X86_GDB_CS] = offsetof(struct kvm_sregs, gs),
 };
 
 static const struct kvm_segment *segment_ro(const struct kvm_sregs *sr,
@@ -817,9 +793,9 @@ int x86_gdb_write_reg(struct x86_cpu_state *s, unsigned regno,
 		 * everything else as the guest had it.
 		 */
 		xstate_bv = get_le(fx_ro(s) + XSAVE_XSTATE_BV, 8);
-		xstate_bv |= (is_xmm(regno) || regno == X86_GDB_MXCSR) ?
-				     XFEATURE_SSE :
-				     XFEATURE_X87;
+		xstate_bv |= (is_xmm(regno) || regno == X86_GDB_MXCSR)
+				 ? XFEATURE_SSE
+				 : XFEATURE_X87;
 		put_le(fx_rw(s) + XSAVE_XSTATE_BV, xstate_bv, 8);
 	}
 	s->dirty |= parts;

@@ -16,17 +16,28 @@
  * XSTATE_BV bits that make a write to x87 or SSE state stick when the guest
  * had left that state in its init configuration.
  */
-#define X86_STATE_REGS (1ULL << 0) /* KVM_GET_REGS: GPRs, rip, rflags */
+#define X86_STATE_REGS (1ULL << 0)  /* KVM_GET_REGS: GPRs, rip, rflags */
 #define X86_STATE_SREGS (1ULL << 1) /* KVM_GET_SREGS: segments, CRs, EFER */
-#define X86_STATE_FPU (1ULL << 2) /* KVM_GET_XSAVE: x87, SSE, MXCSR */
+#define X86_STATE_FPU (1ULL << 2)   /* KVM_GET_XSAVE: x87, SSE, MXCSR */
 #define X86_STATE_ALL (X86_STATE_REGS | X86_STATE_SREGS | X86_STATE_FPU)
+
+/*
+ * What KVM_GET_XSAVE/KVM_SET_XSAVE transfer: the standard (non-compacted)
+ * XSAVE layout, the FXSAVE64 image in the first 512 bytes and the XSAVE
+ * header at 512. struct kvm_xsave itself now ends in a flexible array for
+ * KVM_GET_XSAVE2 and cannot be a member of another struct in ISO C. 4 KiB
+ * covers every component but AMX tile data; KVM_SET_XSAVE reads more only
+ * after the VM was granted AMX (ARCH_REQ_XCOMP_GUEST_PERM), which kvmdbg
+ * never asks for.
+ */
+struct x86_xsave_area {
+	uint32_t region[1024];
+};
 
 struct x86_cpu_state {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
-	/* Standard (non-compacted) XSAVE layout: the FXSAVE64 image in the
-	 * first 512 bytes, the XSAVE header at 512. */
-	struct kvm_xsave xsave;
+	struct x86_xsave_area xsave;
 	uint64_t valid; /* X86_STATE_* parts that hold the vCPU's values */
 	uint64_t dirty; /* parts to write back before the vCPU runs */
 };
