@@ -437,6 +437,18 @@ static bool predefined_type(const char *t)
 	return false;
 }
 
+/* Index of the feature a register must be in, in document order. */
+static unsigned feature_of(unsigned regno)
+{
+	if (regno < X86_GDB_XMM0)
+		return 0; /* core */
+	if (regno <= X86_GDB_MXCSR)
+		return 1; /* sse */
+	if (regno <= X86_GDB_GS_BASE)
+		return 2; /* segments */
+	return 3;	  /* system */
+}
+
 static void test_xml_registers(void **state)
 {
 	const char *xml = x86_gdb_features_xml("target.xml");
@@ -459,10 +471,7 @@ static void test_xml_registers(void **state)
 
 	assert_int_equal(sum->nr_regs, x86_gdb_nr_regs());
 	for (unsigned i = 0; i < sum->nr_regs; i++) {
-		unsigned want_feature = i < X86_GDB_XMM0       ? 0
-					: i <= X86_GDB_MXCSR   ? 1
-					: i <= X86_GDB_GS_BASE ? 2
-							       : 3;
+		unsigned want_feature = feature_of(i);
 		bool defined = predefined_type(sum->reg_type[i]);
 
 		assert_string_equal(sum->reg_name[i], gdb_names[i]);

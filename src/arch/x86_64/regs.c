@@ -259,7 +259,7 @@ struct x86_flags_type {
 	unsigned nr_bits;
 };
 
-/* IOPL (bits 12-13) is left out: gdb shows one-bit fields only. */
+/* IOPL (bits 12-13) is left out, as in gdb's own i386_eflags. */
 static const struct x86_flag_bit eflags_bits[] = {
     {"CF", 0},	{"PF", 2},   {"AF", 4},	  {"ZF", 6},  {"SF", 7},  {"TF", 8},
     {"IF", 9},	{"DF", 10},  {"OF", 11},  {"NT", 14}, {"RF", 16}, {"VM", 17},
@@ -309,9 +309,9 @@ static const struct x86_flags_type flags_types[] = {
 
 /*
  * gdb's vec128: the views of an xmm register that `p $xmm0.v4_float` and
- * friends name. The bfloat16 and half-precision views of gdb 12+ are left
- * out so that older gdbs, which reject unknown element types, still accept
- * the description.
+ * friends name. The bfloat16 and half-precision views that recent gdbs add
+ * are left out: an older gdb rejects the whole description when it meets an
+ * element type it does not know.
  */
 static const struct {
 	const char *id, *type;
