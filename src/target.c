@@ -22,6 +22,9 @@ struct kvm_target {
 	bool stepping[RSP_MAX_THREADS];
 	bool phys; /* monitor phys on: addresses are guest-physical */
 	unsigned last_thread; /* 1-based */
+	/* The image's absolute path for qXfer:exec-file: the debugger may run
+	 * in another directory than the relative path kvmdbg was given. */
+	char *exec_path;
 	char why[160]; /* the last event's description */
 };
 
@@ -40,12 +43,17 @@ int kvm_target_create(struct vmm *vm, const struct kvm_target_host *host,
 	t->vm = vm;
 	t->host = *host;
 	t->last_thread = 1;
+	/* NULL (no memory, or the file went away): fall back to the path
+	 * as given. */
+	t->exec_path = realpath(vmm_image_path(vm), NULL);
 	*out = t;
 	return 0;
 }
 
 void kvm_target_destroy(struct kvm_target *t)
 {
+	if (t)
+		free(t->exec_path);
 	free(t);
 }
 
@@ -98,7 +106,7 @@ static const char *features_xml(void *t, const char *annex)
 
 static const char *exec_file(void *t)
 {
-	return vmm_image_path(T(t)->vm);
+	return T(t)->exec_path ? T(t)->exec_path : vmm_image_path(T(t)->vm);
 }
 
 static const char *arch_triple(void *t)

@@ -1482,7 +1482,8 @@ static enum reply handle_q(struct rsp_session *s, const char *p,
 	if (take_cmd(&a, end, "qSymbol", ':'))
 		return reply_ok(s);
 	if (take_cmd(&a, end, "qRcmd", ','))
-		return handle_rcmd(s, a, end);
+		/* "qRcmd," is an empty command; "qRcmd" is malformed. */
+		return a[-1] != ',' ? reply_bad(s) : handle_rcmd(s, a, end);
 	if (take_cmd(&a, end, "qHostInfo", 0))
 		return handle_host_info(s, false);
 	if (take_cmd(&a, end, "qProcessInfo", 0))

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -168,7 +169,11 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out,
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
 	pthread_cond_init(&vm->parked_cond, NULL);
-	vm->image_path = strdup(cfg->image);
+	/* Debuggers open this path themselves (qXfer:exec-file), maybe from
+	 * another directory: keep it absolute. */
+	vm->image_path = realpath(cfg->image, NULL);
+	if (!vm->image_path)
+		vm->image_path = strdup(cfg->image);
 
 	ret = kvm_sys_open(&vm->sys, e->msg, sizeof(e->msg));
 	if (ret < 0) {

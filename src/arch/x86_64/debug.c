@@ -18,7 +18,10 @@ struct x86_cpu_state *x86_vcpu_state(struct vcpu *v, uint64_t parts)
 
 unsigned x86_gdb_expedited(unsigned *regnos, unsigned max)
 {
-	static const unsigned exp[] = { X86_GDB_RBP, X86_GDB_RSP, X86_GDB_RIP };
+	/* The pc must come first: the session takes the first expedited
+	 * register as the pc (rsp_target_ops: "pc, sp, fp"), e.g. for lldb's
+	 * thread-pcs, which carried rbp while rbp was listed first. */
+	static const unsigned exp[] = { X86_GDB_RIP, X86_GDB_RSP, X86_GDB_RBP };
 	unsigned n = max < 3 ? max : 3;
 
 	memcpy(regnos, exp, n * sizeof(exp[0]));
