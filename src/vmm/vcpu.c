@@ -158,6 +158,34 @@ static void handle_pio(struct vcpu *v)
 	}
 }
 
+/* An MMIO exit on guest RAM means the page is protected for a watchpoint:
+ * complete the access on the RAM itself, as the hardware would have, then
+ * let the hook decide whether it was a watched byte. */
+static bool handle_ram_access(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	struct vmm *vm = v->vm;
+	uint8_t *p = vmm_gpa_to_hva(vm, run->mmio.phys_addr, run->mmio.len);
+	struct vmm_event ev;
+
+	if (!p)
+		return false;
+	if (run->mmio.is_write)
+		memcpy(p, run->mmio.data, run->mmio.len);
+	else
+		memcpy(run->mmio.data, p, run->mmio.len);
+	memset(&ev, 0, sizeof(ev));
+	if (vm->ram_hook &&
+	    vm->ram_hook(vm->ram_hook_opaque, v->idx, run->mmio.phys_addr,
+			 run->mmio.len, run->mmio.is_write, ev.hook_data)) {
+		ev.kind = VMM_EVENT_DEBUG;
+		ev.from_ram_hook = true;
+		ev.exit_reason = run->exit_reason;
+		vmm__vcpu_event(v, &ev);
+	}
+	return true;
+}
+
 static void handle_mmio(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
@@ -167,9 +195,19 @@ static void handle_mmio(struct vcpu *v)
 			   run->mmio.len);
 		return;
 	}
+	if (handle_ram_access(v))
+		return;
 	vmm__dispatch_io(v->vm, v->vm->mmio, v->vm->nr_mmio, "MMIO",
 			 run->mmio.phys_addr, run->mmio.is_write,
 			 run->mmio.data, run->mmio.len);
+}
+
+static void record_exit(struct vcpu *v, struct vmm_event *ev)
+{
+	_Static_assert(sizeof(ev->exit_info) <= sizeof(v->run->padding),
+		       "exit_info holds the kvm_run exit union");
+	ev->exit_reason = v->run->exit_reason;
+	memcpy(ev->exit_info, v->run->padding, sizeof(ev->exit_info));
 }
 
 static bool pending_event(struct vcpu *v)
@@ -223,6 +261,7 @@ static bool run_until_stop(struct vcpu *v)
 		case KVM_EXIT_DEBUG:
 			memset(&ev, 0, sizeof(ev));
 			ev.kind = VMM_EVENT_DEBUG;
+			record_exit(v, &ev);
 			vmm__vcpu_event(v, &ev);
 			break;
 		case KVM_EXIT_SYSTEM_EVENT:
@@ -256,6 +295,7 @@ static bool run_until_stop(struct vcpu *v)
 			snprintf(ev.why, sizeof(ev.why),
 				 "KVM internal error on vCPU %u (suberror %u)",
 				 v->idx, run->internal.suberror);
+			record_exit(v, &ev);
 			vmm__vcpu_event(v, &ev);
 			break;
 		default:

@@ -390,6 +390,17 @@ void vmm_console_input(struct vmm *vm, const uint8_t *buf, size_t len)
 		vm->console_input(vm->console, buf, len);
 }
 
+void vmm_set_ram_hook(struct vmm *vm, vmm_ram_hook hook, void *opaque)
+{
+	vm->ram_hook = hook;
+	vm->ram_hook_opaque = opaque;
+}
+
+int vmm_protect(struct vmm *vm, uint64_t gpa, uint64_t size, int prot)
+{
+	return memslots_protect(&vm->slots, gpa, size, (enum mem_prot)prot);
+}
+
 int vmm__irq_line(struct vmm *vm, unsigned irq, int level)
 {
 	struct kvm_irq_level l = { .irq = irq, .level = (uint32_t)level };

@@ -42,7 +42,27 @@ struct vmm_event {
 	unsigned vcpu;
 	int exit_status; /* EXIT: the process status, (v << 1) | 1 */
 	char why[160]; /* FAIL/SHUTDOWN: a human description */
+	/* DEBUG: the exit as KVM reported it, for the classifier: the exit
+	 * reason and the kvm_run union that describes it. */
+	uint32_t exit_reason;
+	uint8_t exit_info[256];
+	/* DEBUG from a RAM access hook (page-protection watchpoints): what
+	 * the hook recorded. */
+	bool from_ram_hook;
+	uint64_t hook_data[4];
 };
+
+/* Called on a vCPU thread after it completed a guest access to RAM that is
+ * protected (read-only or unmapped memslot): gpa, len and direction of the
+ * access. Return true to stop this vCPU with a DEBUG event; fill
+ * hook_data. The tables it reads change only while every vCPU is parked. */
+typedef bool (*vmm_ram_hook)(void *opaque, unsigned vcpu, uint64_t gpa,
+			     unsigned len, bool is_write, uint64_t data[4]);
+void vmm_set_ram_hook(struct vmm *vm, vmm_ram_hook hook, void *opaque);
+
+/* Change the protection of guest-physical pages [gpa, gpa+size) (every
+ * vCPU parked): "rw", read-only (writes exit) or none (all accesses exit). */
+int vmm_protect(struct vmm *vm, uint64_t gpa, uint64_t size, int prot);
 
 struct vmm_error {
 	bool kvm; /* KVM itself is unavailable or refused (vs. bad input) */

@@ -80,6 +80,9 @@ struct vmm {
 	unsigned nr_pio, nr_mmio;
 	atomic_uint unknown_io_logged;
 
+	vmm_ram_hook ram_hook;
+	void *ram_hook_opaque;
+
 	void *arch; /* arch-private VM state */
 	void *console; /* the console device, for vmm_console_input */
 	void (*console_input)(void *console, const uint8_t *buf, size_t len);
