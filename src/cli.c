@@ -15,6 +15,7 @@ enum {
 	OPT_LISTEN,
 	OPT_STDIO,
 	OPT_ONCE,
+	OPT_PROBE,
 	/* Long spellings of flags get codes of their own, so that optopt
 	 * tells "--help=x" (an argument where none is allowed) from "-h". */
 	OPT_VERBOSE,
@@ -31,6 +32,7 @@ static const struct option long_opts[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "stdio", no_argument, NULL, OPT_STDIO },
 	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -71,6 +73,10 @@ void cli_usage(FILE *f)
 	      "      --once            exit when the debugger disconnects\n"
 	      "\n"
 	      "General:\n"
+	      "      --probe           print which debug mechanisms this host's "
+	      "KVM\n"
+	      "                        honours (and the strategy kvmdbg picks),"
+	      " then exit\n"
 	      "  -v, --verbose         more messages on stderr (repeat for "
 	      "more)\n"
 	      "  -h, --help            show this help\n"
@@ -212,6 +218,9 @@ int cli_parse(int argc, char *const argv[], struct cli_opts *o, char *err,
 		case OPT_ONCE:
 			o->once = true;
 			break;
+		case OPT_PROBE:
+			o->action = CLI_PROBE;
+			break;
 		case 'v':
 		case OPT_VERBOSE:
 			o->verbosity++;
@@ -242,6 +251,13 @@ int cli_parse(int argc, char *const argv[], struct cli_opts *o, char *err,
 					 argv[optind - 1]);
 			return -EINVAL;
 		}
+	}
+	if (o->action == CLI_PROBE) {
+		if (optind < argc) {
+			snprintf(err, errlen, "--probe takes no image");
+			return -EINVAL;
+		}
+		return 0;
 	}
 	if (optind >= argc) {
 		snprintf(err, errlen, "no guest image given");

@@ -17,6 +17,7 @@ enum cli_action {
 	CLI_RUN = 0,
 	CLI_HELP,
 	CLI_VERSION,
+	CLI_PROBE, /* --probe: print what this host's KVM honours */
 };
 
 struct cli_opts {

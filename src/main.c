@@ -18,6 +18,7 @@
 #include "target.h"
 #include "rsp/session.h"
 #include "rsp/transport.h"
+#include "vmm/probe.h"
 #include "vmm/vmm.h"
 
 struct app {
@@ -33,6 +34,7 @@ struct app {
 	struct rsp_transport *transport;
 	struct rsp_session *session;
 	struct rsp_stop last_stop;
+	struct kvm_probe_result probe;
 	int console_fd;
 	int exit_code;
 	bool exiting; /* the guest is gone; end once the reply is out */
@@ -345,6 +347,8 @@ static int run(struct app *app)
 		.opaque = app,
 	};
 	struct vmm_error e;
+	bool have_probe = false;
+	char err[256];
 	int ret;
 
 	app->console_fd = open_console(&app->opts);
@@ -379,7 +383,15 @@ static int run(struct app *app)
 		app->exit_code = e.kvm ? EXIT_NO_KVM : EXIT_USAGE;
 		goto out_loop;
 	}
-	ret = kvm_target_create(app->vm, &host, &app->target);
+	/* What this host's KVM honours decides how breakpoints work; a
+	 * few milliseconds, measured rather than assumed. */
+	if (kvm_probe_run(&app->probe, err, sizeof(err)) < 0)
+		log_warn("host probe failed (%s); using conservative "
+			 "strategies", err);
+	else
+		have_probe = true;
+	ret = kvm_target_create(app->vm, &host, have_probe ? &app->probe : NULL,
+				&app->target);
 	if (ret < 0) {
 		log_error("out of memory");
 		app->exit_code = EXIT_INTERNAL;
@@ -427,6 +439,25 @@ out_loop:
 	return app->exit_code;
 }
 
+static int probe(int verbosity)
+{
+	static struct kvm_probe_result r;
+	static char table[8192];
+	char err[256];
+
+	if (kvm_probe_run(&r, err, sizeof(err)) < 0) {
+		fprintf(stderr, "kvmdbg: %s\n", err);
+		return EXIT_NO_KVM;
+	}
+	kvm_probe_format(&r, table, sizeof(table));
+	fputs(table, stdout);
+	if (verbosity) {
+		kvm_probe_format_kv(&r, table, sizeof(table));
+		printf("%s\n", table);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct app app;
@@ -445,6 +476,8 @@ int main(int argc, char **argv)
 	case CLI_VERSION:
 		printf("kvmdbg %s (%s)\n", KVMDBG_VERSION, KVMDBG_ARCH);
 		return 0;
+	case CLI_PROBE:
+		return probe(app.opts.verbosity);
 	case CLI_RUN:
 		break;
 	}

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "target.h"
 #include "arch/arch.h"
+#include "vmm/probe.h"
 #include "vmm/vmm.h"
 
 struct kvm_target {
@@ -26,6 +27,8 @@ struct kvm_target {
 	 * in another directory than the relative path kvmdbg was given. */
 	char *exec_path;
 	char why[160]; /* the last event's description */
+	bool have_probe;
+	struct kvm_probe_result probe;
 };
 
 static struct kvm_target *T(void *t)
@@ -34,12 +37,17 @@ static struct kvm_target *T(void *t)
 }
 
 int kvm_target_create(struct vmm *vm, const struct kvm_target_host *host,
+		      const struct kvm_probe_result *probe,
 		      struct kvm_target **out)
 {
 	struct kvm_target *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return -ENOMEM;
+	if (probe) {
+		t->probe = *probe;
+		t->have_probe = true;
+	}
 	t->vm = vm;
 	t->host = *host;
 	t->last_thread = 1;
@@ -203,9 +211,14 @@ static int write_mem(void *opaque, unsigned tid, uint64_t addr,
 	for (done = 0; done < len; done += n)
 		if (!map_piece(t, tid, addr + done, len - done, &n))
 			return -EFAULT;
-	for (done = 0; done < len; done += n)
-		memcpy(map_piece(t, tid, addr + done, len - done, &n),
-		       buf + done, n);
+	/* map_piece sets n: call it before n is read. (As one memcpy call's
+	 * arguments, n could be read first, stale from the previous page,
+	 * so a write across pages copied too little of every later page.) */
+	for (done = 0; done < len; done += n) {
+		uint8_t *p = map_piece(t, tid, addr + done, len - done, &n);
+
+		memcpy(p, buf + done, n);
+	}
 	return 0;
 }
 
@@ -226,7 +239,13 @@ static int mem_region(void *opaque, unsigned tid, uint64_t addr,
 
 static int apply_debug(struct kvm_target *t, unsigned idx, bool step)
 {
-	struct arch_debug dbg = { .single_step = step };
+	struct arch_debug dbg = {
+		.single_step = step,
+		/* A step lands on the next instruction, not in whatever
+		 * interrupt handler was pending. */
+		.block_irq = step && t->have_probe &&
+			     t->probe.strategy.step_blockirq,
+	};
 	struct vcpu *v = vmm_vcpu(t->vm, idx);
 
 	t->stepping[idx] = step;
@@ -457,7 +476,9 @@ static int monitor(void *opaque, const char *cmd, char *out, size_t cap)
 		     "(current vCPU)\n"
 		     "  vcpus             list vCPUs with their mode and pc\n"
 		     "  log LEVEL         kvmdbg's log level: error, warn, "
-		     "info, debug, trace\n");
+		     "info, debug, trace\n"
+		     "  caps              what this host's KVM honours "
+		     "(the start-up probe)\n");
 		return 0;
 	}
 	if (word_is(cmd, "phys", &arg)) {
@@ -500,6 +521,18 @@ static int monitor(void *opaque, const char *cmd, char *out, size_t cap)
 			outf(out, cap, "vCPU %u (thread %u): pc=0x%" PRIx64
 			     " %s\n", i, i + 1, pc, mode);
 		}
+		return 0;
+	}
+	if (word_is(cmd, "caps", &arg)) {
+		char *table = malloc(8192);
+
+		if (!t->have_probe || !table) {
+			outf(out, cap, "the host probe did not run\n");
+		} else {
+			kvm_probe_format(&t->probe, table, 8192);
+			outf(out, cap, "%s", table);
+		}
+		free(table);
 		return 0;
 	}
 	if (word_is(cmd, "log", &arg)) {

@@ -22,7 +22,12 @@ struct kvm_target_host {
 
 extern const struct rsp_target_ops kvm_target_ops;
 
+struct kvm_probe_result;
+
+/* probe: what this host's KVM honours (from start-up), or NULL when the
+ * probe could not run: then the most conservative strategies are used. */
 int kvm_target_create(struct vmm *vm, const struct kvm_target_host *host,
+		      const struct kvm_probe_result *probe,
 		      struct kvm_target **out);
 void kvm_target_destroy(struct kvm_target *t);
 

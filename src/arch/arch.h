@@ -63,6 +63,7 @@ struct arch_ops {
 /* What the debugger wants from the hardware for one vCPU's next run. */
 struct arch_debug {
 	bool single_step;
+	bool block_irq; /* with single_step: KVM_GUESTDBG_BLOCKIRQ */
 };
 
 extern const struct arch_ops arch_host;

@@ -443,6 +443,8 @@ static int x86_set_debug(struct vcpu *v, const struct arch_debug *dbg)
 	memset(&gd, 0, sizeof(gd));
 	if (dbg->single_step)
 		gd.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+	if (dbg->single_step && dbg->block_irq)
+		gd.control |= KVM_GUESTDBG_BLOCKIRQ;
 	ret = kvm_ioctl(v->fd, KVM_SET_GUEST_DEBUG, &gd);
 	return ret < 0 ? (int)ret : 0;
 }
