@@ -185,11 +185,15 @@ static void on_disconnected(void *opaque)
 		return;
 	}
 	/* A debugger that vanished leaves the guest stopped for the next
-	 * one; one that detached let it run on. */
-	if (kvm_target_running(app->target) &&
-	    !kvm_target_free_running(app->target)) {
-		kvm_target_stop_all(app->target, &stop);
-		app->last_stop = stop;
+	 * one, with its breakpoints gone; one that detached let it run on. */
+	if (!kvm_target_free_running(app->target)) {
+		bool was_running = kvm_target_running(app->target);
+
+		kvm_target_forget_debugger(app->target);
+		if (was_running) {
+			kvm_target_stop_all(app->target, &stop);
+			app->last_stop = stop;
+		}
 	}
 }
 

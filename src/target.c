@@ -11,6 +11,7 @@
 #include "log.h"
 #include "target.h"
 #include "arch/arch.h"
+#include "bp/manager.h"
 #include "vmm/probe.h"
 #include "vmm/vmm.h"
 
@@ -23,12 +24,13 @@ struct kvm_target {
 	bool stepping[RSP_MAX_THREADS];
 	bool phys; /* monitor phys on: addresses are guest-physical */
 	unsigned last_thread; /* 1-based */
-	/* The image's absolute path for qXfer:exec-file: the debugger may run
-	 * in another directory than the relative path kvmdbg was given. */
-	char *exec_path;
 	char why[160]; /* the last event's description */
 	bool have_probe;
 	struct kvm_probe_result probe;
+	struct bp_mgr *bp;
+	/* The debugger's last resume, kept while kvmdbg steps a vCPU over
+	 * its own breakpoint or reinjects a guest exception first. */
+	struct rsp_resume pending;
 };
 
 static struct kvm_target *T(void *t)
@@ -48,20 +50,22 @@ int kvm_target_create(struct vmm *vm, const struct kvm_target_host *host,
 		t->probe = *probe;
 		t->have_probe = true;
 	}
+	if (bp_mgr_create(vm, probe, &t->bp) < 0) {
+		free(t);
+		return -ENOMEM;
+	}
 	t->vm = vm;
 	t->host = *host;
 	t->last_thread = 1;
-	/* NULL (no memory, or the file went away): fall back to the path
-	 * as given. */
-	t->exec_path = realpath(vmm_image_path(vm), NULL);
 	*out = t;
 	return 0;
 }
 
 void kvm_target_destroy(struct kvm_target *t)
 {
-	if (t)
-		free(t->exec_path);
+	if (!t)
+		return;
+	bp_mgr_destroy(t->bp);
 	free(t);
 }
 
@@ -114,7 +118,9 @@ static const char *features_xml(void *t, const char *annex)
 
 static const char *exec_file(void *t)
 {
-	return T(t)->exec_path ? T(t)->exec_path : vmm_image_path(T(t)->vm);
+	/* Absolute (vmm_create resolves it): gdb opens it itself, maybe
+	 * from another directory. */
+	return vmm_image_path(T(t)->vm);
 }
 
 static const char *arch_triple(void *t)
@@ -164,7 +170,7 @@ static unsigned expedited_regs(void *t, unsigned *regnos, unsigned max)
 /* One contiguous piece of guest memory at addr: its host pointer and how
  * many bytes of it are usable, at most len. */
 static uint8_t *map_piece(struct kvm_target *t, unsigned tid, uint64_t addr,
-			  size_t len, size_t *got)
+			  size_t len, size_t *got, uint64_t *gpa_out)
 {
 	struct vcpu *v;
 	uint64_t gpa, left;
@@ -180,6 +186,8 @@ static uint8_t *map_piece(struct kvm_target *t, unsigned tid, uint64_t addr,
 	}
 	*got = len < left ? len : (size_t)left;
 	p = vmm_gpa_to_hva(t->vm, gpa, *got);
+	if (gpa_out)
+		*gpa_out = gpa;
 	return p;
 }
 
@@ -190,12 +198,15 @@ static long read_mem(void *opaque, unsigned tid, uint64_t addr, uint8_t *buf,
 	size_t done = 0;
 
 	while (done < len) {
+		uint64_t gpa;
 		size_t n;
-		uint8_t *p = map_piece(t, tid, addr + done, len - done, &n);
+		uint8_t *p = map_piece(t, tid, addr + done, len - done, &n, &gpa);
 
 		if (!p || addr + done < addr)
 			break;
 		memcpy(buf + done, p, n);
+		/* The debugger sees the guest's bytes, not our traps. */
+		bp_mgr_shadow_read(t->bp, gpa, buf + done, n);
 		done += n;
 	}
 	return done ? (long)done : -EFAULT;
@@ -205,19 +216,29 @@ static int write_mem(void *opaque, unsigned tid, uint64_t addr,
 		     const uint8_t *buf, size_t len)
 {
 	struct kvm_target *t = opaque;
+	uint8_t piece[4096];
 	size_t done, n;
 
 	/* All or nothing: check every page before writing any. */
 	for (done = 0; done < len; done += n)
-		if (!map_piece(t, tid, addr + done, len - done, &n))
+		if (!map_piece(t, tid, addr + done, len - done, &n, NULL))
 			return -EFAULT;
 	/* map_piece sets n: call it before n is read. (As one memcpy call's
 	 * arguments, n could be read first, stale from the previous page,
 	 * so a write across pages copied too little of every later page.) */
 	for (done = 0; done < len; done += n) {
-		uint8_t *p = map_piece(t, tid, addr + done, len - done, &n);
+		uint64_t gpa;
+		uint8_t *p = map_piece(t, tid, addr + done,
+				       len - done < sizeof(piece)
+					       ? len - done
+					       : sizeof(piece),
+				       &n, &gpa);
 
-		memcpy(p, buf + done, n);
+		/* A write over one of our traps updates its saved original
+		 * and keeps the trap in place. */
+		memcpy(piece, buf + done, n);
+		bp_mgr_filter_write(t->bp, gpa, piece, n);
+		memcpy(p, piece, n);
 	}
 	return 0;
 }
@@ -227,7 +248,7 @@ static int mem_region(void *opaque, unsigned tid, uint64_t addr,
 {
 	struct kvm_target *t = opaque;
 	size_t n;
-	bool mapped = map_piece(t, tid, addr, 1, &n) != NULL;
+	bool mapped = map_piece(t, tid, addr, 1, &n, NULL) != NULL;
 
 	memset(out, 0, sizeof(*out));
 	out->start = addr & ~0xfffULL;
@@ -239,28 +260,40 @@ static int mem_region(void *opaque, unsigned tid, uint64_t addr,
 
 static int apply_debug(struct kvm_target *t, unsigned idx, bool step)
 {
-	struct arch_debug dbg = {
-		.single_step = step,
-		/* A step lands on the next instruction, not in whatever
-		 * interrupt handler was pending. */
-		.block_irq = step && t->have_probe &&
-			     t->probe.strategy.step_blockirq,
-	};
-	struct vcpu *v = vmm_vcpu(t->vm, idx);
-
 	t->stepping[idx] = step;
-	return arch_host.set_debug(v, &dbg);
+	return bp_mgr_arm_vcpu(t->bp, idx, step);
 }
 
-static int resume(void *opaque, const struct rsp_resume *r)
+static enum rsp_action pending_action(const struct kvm_target *t, unsigned i)
 {
-	struct kvm_target *t = opaque;
+	return i < t->pending.nr_threads ? t->pending.thread[i].action
+					 : RSP_ACTION_STOP;
+}
+
+/* Run the debugger's pending resume. A vCPU that sits on one of our
+ * breakpoints first steps over it alone; the rest follows when that step
+ * is done (kvm_target_poll calls back here). */
+static int do_resume(struct kvm_target *t)
+{
 	unsigned n = nr_threads(t);
 	int ret;
 
 	for (unsigned i = 0; i < n; i++) {
-		enum rsp_action a = i < r->nr_threads ? r->thread[i].action
-						      : RSP_ACTION_STOP;
+		if (pending_action(t, i) == RSP_ACTION_STOP ||
+		    !bp_mgr_needs_step_over(t->bp, i))
+			continue;
+		ret = bp_mgr_begin_step_over(t->bp, i);
+		if (ret == 0)
+			ret = apply_debug(t, i, false);
+		if (ret == 0)
+			ret = vmm_resume_one(t->vm, i);
+		if (ret < 0)
+			return ret;
+		t->running = true;
+		return 0;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		enum rsp_action a = pending_action(t, i);
 
 		ret = apply_debug(t, i, a == RSP_ACTION_STEP ||
 						a == RSP_ACTION_RANGE_STEP);
@@ -268,12 +301,8 @@ static int resume(void *opaque, const struct rsp_resume *r)
 			return ret;
 	}
 	t->running = true;
-	t->free_running = false;
 	for (unsigned i = 0; i < n; i++) {
-		enum rsp_action a = i < r->nr_threads ? r->thread[i].action
-						      : RSP_ACTION_STOP;
-
-		if (a == RSP_ACTION_STOP)
+		if (pending_action(t, i) == RSP_ACTION_STOP)
 			continue;
 		ret = vmm_resume_one(t->vm, i);
 		if (ret < 0) {
@@ -287,6 +316,15 @@ static int resume(void *opaque, const struct rsp_resume *r)
 	 * at once); it stays parked and is reported now. */
 	t->host.wake(t->host.opaque);
 	return 0;
+}
+
+static int resume(void *opaque, const struct rsp_resume *r)
+{
+	struct kvm_target *t = opaque;
+
+	t->pending = *r;
+	t->free_running = false;
+	return do_resume(t);
 }
 
 void kvm_target_stop_all(struct kvm_target *t, struct rsp_stop *stop)
@@ -345,15 +383,102 @@ const char *kvm_target_why(const struct kvm_target *t)
 	return t->why;
 }
 
+static const enum rsp_stop_reason stop_reasons[] = {
+	[ARCH_STOP_NONE] = RSP_REASON_NONE,
+	[ARCH_STOP_SWBREAK] = RSP_REASON_SWBREAK,
+	[ARCH_STOP_HWBREAK] = RSP_REASON_HWBREAK,
+	[ARCH_STOP_WATCH_WRITE] = RSP_REASON_WATCH,
+	[ARCH_STOP_WATCH_READ] = RSP_REASON_RWATCH,
+	[ARCH_STOP_WATCH_ACCESS] = RSP_REASON_AWATCH,
+	[ARCH_STOP_STEP] = RSP_REASON_NONE,
+};
+
+static bool user_step(const struct kvm_target *t, unsigned i)
+{
+	enum rsp_action a = pending_action(t, i);
+
+	return a == RSP_ACTION_STEP || a == RSP_ACTION_RANGE_STEP;
+}
+
+/* A DEBUG event of vCPU i, every vCPU parked. Returns true with *stop
+ * filled when the debugger must hear of it; false when kvmdbg handled it
+ * itself (step-over done, the guest's own exception reinjected) and the
+ * guest runs on. */
+static bool debug_event(struct kvm_target *t, const struct vmm_event *ev,
+			struct rsp_stop *stop)
+{
+	unsigned i = ev->vcpu;
+	bool stepping_over = bp_mgr_stepping_over(t->bp, i);
+	struct arch_verdict v;
+	int type, ret;
+
+	if (ev->from_ram_hook) {
+		/* A page-protection watchpoint; the access has completed. */
+		bp_mgr_watch_hit(ev, &type, &stop->watch_addr);
+		stop->reason = type == BP_WATCH_READ	   ? RSP_REASON_RWATCH
+			     : type == BP_WATCH_ACCESS ? RSP_REASON_AWATCH
+						       : RSP_REASON_WATCH;
+		return true;
+	}
+	ret = bp_mgr_classify(t->bp, i, ev, t->stepping[i], &v);
+	if (ret < 0) {
+		log_warn("cannot classify a debug exit on vCPU %u: %s", i,
+			 strerror(-ret));
+		return true;
+	}
+	switch (v.kind) {
+	case ARCH_VERDICT_INTERNAL:
+		if (v.internal == ARCH_INTERNAL_RESTEP) {
+			ret = apply_debug(t, i, false);
+			if (ret == 0)
+				ret = vmm_resume_one(t->vm, i);
+			if (ret == 0) {
+				t->running = true;
+				return false;
+			}
+			return true;
+		}
+		bp_mgr_end_step_over(t->bp, i);
+		/* The step-over was the debugger's own step. */
+		if (user_step(t, i))
+			return true;
+		return do_resume(t) < 0;
+	case ARCH_VERDICT_REINJECT:
+		if (stepping_over)
+			bp_mgr_end_step_over(t->bp, i);
+		return do_resume(t) < 0;
+	case ARCH_VERDICT_DEBUGGER:
+		if (stepping_over)
+			bp_mgr_end_step_over(t->bp, i);
+		stop->reason = stop_reasons[v.reason];
+		if (v.reason == ARCH_STOP_WATCH_WRITE ||
+		    v.reason == ARCH_STOP_WATCH_READ ||
+		    v.reason == ARCH_STOP_WATCH_ACCESS)
+			stop->watch_addr = v.addr;
+		return true;
+	case ARCH_VERDICT_NOT_DEBUG:
+	default:
+		if (stepping_over)
+			bp_mgr_end_step_over(t->bp, i);
+		log_error("%s: not a breakpoint of kvmdbg's; stopped with "
+			  "SIGILL", ev->why);
+		stop->signal = RSP_SIG_ILL;
+		return true;
+	}
+}
+
 bool kvm_target_poll(struct kvm_target *t, struct rsp_stop *stop)
 {
 	struct vmm_event ev;
 
-	if (vmm_take_event(t->vm, &ev)) {
+	while (vmm_take_event(t->vm, &ev)) {
 		vmm_pause_all(t->vm);
 		t->running = false;
-		t->interrupt_pending = false;
 		event_to_stop(t, &ev, stop);
+		if (ev.kind == VMM_EVENT_DEBUG && !debug_event(t, &ev, stop))
+			continue;
+		t->running = false;
+		t->interrupt_pending = false;
 		return true;
 	}
 	if (t->interrupt_pending) {
@@ -382,11 +507,26 @@ int kvm_target_run_free(struct kvm_target *t)
 	return ret;
 }
 
+int kvm_target_forget_debugger(struct kvm_target *t)
+{
+	int ret;
+
+	vmm_pause_all(t->vm);
+	/* Guest memory must end byte-identical to a run that never had a
+	 * breakpoint. */
+	ret = bp_mgr_remove_all(t->bp);
+	if (ret < 0)
+		log_warn("could not restore every breakpoint: %s",
+			 strerror(-ret));
+	memset(&t->pending, 0, sizeof(t->pending));
+	return ret;
+}
+
 static int kill_target(void *opaque)
 {
 	struct kvm_target *t = opaque;
 
-	vmm_pause_all(t->vm);
+	kvm_target_forget_debugger(t);
 	t->running = false;
 	t->host.kill(t->host.opaque);
 	return 0;
@@ -394,20 +534,29 @@ static int kill_target(void *opaque)
 
 static int detach(void *opaque)
 {
+	kvm_target_forget_debugger(opaque);
 	return kvm_target_run_free(opaque);
 }
 
-static int insert_bp(void *t, enum rsp_bp_type type, uint64_t addr,
+static int insert_bp(void *opaque, enum rsp_bp_type type, uint64_t addr,
 		     uint64_t kind, const uint8_t *cond, size_t cond_len)
 {
-	/* The breakpoint manager answers these; until then, say so. */
-	return -EOPNOTSUPP;
+	struct kvm_target *t = opaque;
+
+	/* Conditions are evaluated by the debugger until target-side
+	 * conditions land; say so by refusing the conditional form. */
+	if (cond && cond_len)
+		return -EOPNOTSUPP;
+	return bp_mgr_insert(t->bp, t->last_thread - 1, (enum bp_type)type,
+			     addr, kind);
 }
 
-static int remove_bp(void *t, enum rsp_bp_type type, uint64_t addr,
+static int remove_bp(void *opaque, enum rsp_bp_type type, uint64_t addr,
 		     uint64_t kind)
 {
-	return -EOPNOTSUPP;
+	struct kvm_target *t = opaque;
+
+	return bp_mgr_remove(t->bp, (enum bp_type)type, addr, kind);
 }
 
 /* Appends to out, never past cap. */

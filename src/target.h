@@ -33,6 +33,9 @@ void kvm_target_destroy(struct kvm_target *t);
 
 /* The guest is running (resumed by a debugger or --no-wait). */
 bool kvm_target_running(const struct kvm_target *t);
+/* The debugger is gone (or detached): every breakpoint removed, every
+ * byte restored, every vCPU parked. */
+int kvm_target_forget_debugger(struct kvm_target *t);
 /* Running because of run_free (not a debugger's resume)? */
 bool kvm_target_free_running(const struct kvm_target *t);
 /* Start the guest without a debugger (--no-wait, or after detach). */

@@ -13,6 +13,79 @@ struct vmm_ram;
 struct loader_image;
 struct arch_debug;
 
+struct bp_hw_slot;
+struct vmm_event;
+
+/* What the debugger wants from the hardware for one vCPU's next run. */
+struct arch_debug {
+	bool single_step;
+	bool block_irq; /* with single_step: KVM_GUESTDBG_BLOCKIRQ */
+	bool use_sw_bp; /* trap instructions are planted */
+	/* The global hardware slots (every vCPU gets the same), minus the
+	 * ones suppressed for this run (stepping over one of them). */
+	const struct bp_hw_slot *slots;
+	unsigned nr_slots;
+	uint64_t suppressed;
+	unsigned inject; /* deliver the guest's own exception: 0 or vector */
+};
+
+enum arch_verdict_kind {
+	ARCH_VERDICT_NOT_DEBUG = 0, /* not a trap: report as a crash */
+	ARCH_VERDICT_DEBUGGER, /* stop and report reason at addr */
+	ARCH_VERDICT_REINJECT, /* the guest's own: inject vector, run on */
+	ARCH_VERDICT_INTERNAL, /* kvmdbg's own step-over */
+};
+
+enum arch_stop_reason {
+	ARCH_STOP_NONE = 0,
+	ARCH_STOP_SWBREAK,
+	ARCH_STOP_HWBREAK,
+	ARCH_STOP_WATCH_WRITE,
+	ARCH_STOP_WATCH_READ,
+	ARCH_STOP_WATCH_ACCESS,
+	ARCH_STOP_STEP,
+};
+
+enum arch_internal {
+	ARCH_INTERNAL_NONE = 0,
+	ARCH_INTERNAL_CONTINUE, /* step-over done: re-plant and go on */
+	ARCH_INTERNAL_RESTEP, /* no progress: step again */
+};
+
+struct arch_verdict {
+	enum arch_verdict_kind kind;
+	enum arch_stop_reason reason;
+	enum arch_internal internal;
+	uint64_t addr;
+	unsigned vector;
+	bool set_pc; /* write rewind_pc to the pc before going on */
+	uint64_t rewind_pc;
+};
+
+/* What the classifier needs to know besides the exit itself. */
+struct arch_classify_ctx {
+	bool (*sw_bp_at)(void *opaque, uint64_t pc);
+	void *opaque;
+	const struct bp_hw_slot *slots;
+	unsigned nr_slots;
+	uint64_t suppressed;
+	bool stepping; /* the debugger asked for a step */
+	bool internal_step; /* kvmdbg steps over its own breakpoint */
+	uint64_t step_from;
+	/* Host facts from the probe. */
+	bool trap_is_emulation_failure;
+	bool rf_ignored;
+	bool dr_data_works;
+};
+
+/* Hardware debug registers of one bank, for the global pool. */
+struct arch_hw_bank {
+	unsigned nr_slots;
+	unsigned types; /* BP_HW_TYPE_BIT()s */
+	uint64_t max_len;
+	bool (*fits)(void *ctx, int type, uint64_t addr, uint64_t len);
+};
+
 struct arch_ops {
 	const char *name;
 	uint16_t elf_machine64;
@@ -58,12 +131,16 @@ struct arch_ops {
 	void (*state_invalidate)(struct vcpu *v);
 	/* Guest debugging for the next run of this vCPU. */
 	int (*set_debug)(struct vcpu *v, const struct arch_debug *dbg);
-};
-
-/* What the debugger wants from the hardware for one vCPU's next run. */
-struct arch_debug {
-	bool single_step;
-	bool block_irq; /* with single_step: KVM_GUESTDBG_BLOCKIRQ */
+	int (*set_pc)(struct vcpu *v, uint64_t pc);
+	/* The trap instruction software breakpoints patch in. */
+	const uint8_t *sw_trap;
+	size_t sw_trap_len;
+	struct arch_hw_bank hw_bank;
+	/* Classify a DEBUG event (ev->exit_reason, ev->exit_info) of this
+	 * vCPU, parked. */
+	int (*classify)(struct vcpu *v, const struct vmm_event *ev,
+			const struct arch_classify_ctx *ctx,
+			struct arch_verdict *out);
 };
 
 extern const struct arch_ops arch_host;

@@ -21,11 +21,6 @@ void rsp__buf_reset(struct rsp__buf *b)
 	b->overflow = false;
 }
 
-size_t rsp__buf_room(const struct rsp__buf *b)
-{
-	return b->cap - b->len;
-}
-
 void rsp__buf_put(struct rsp__buf *b, const void *data, size_t len)
 {
 	if (b->overflow || len > b->cap - b->len) {
@@ -128,10 +123,6 @@ void rsp__parse_client_features(const char *p, const char *end,
 			out->hwbreak = true;
 		else if (feature_is(f, len, "binary-upload+"))
 			out->binary_upload = true;
-		else if (feature_is(f, len, "vContSupported+"))
-			out->vcont_supported = true;
-		else if (feature_is(f, len, "error-message+"))
-			out->error_message = true;
 	}
 }
 
@@ -161,8 +152,8 @@ void rsp__supported_reply(struct rsp__buf *b,
 /* Worst case per thread: every character escaped to 6 bytes, plus tags. */
 #define THREAD_XML_MAX (6 * (THREAD_NAME_MAX + THREAD_EXTRA_MAX) + 96)
 
-char *rsp__threads_xml(const struct rsp_target_ops *ops, void *t,
-		       unsigned nr, size_t *len)
+char *rsp__threads_xml(const struct rsp_target_ops *ops, void *t, unsigned nr,
+		       size_t *len)
 {
 	static const char head[] = "<?xml version=\"1.0\"?>\n<threads>\n";
 	static const char tail[] = "</threads>\n";

@@ -24,11 +24,10 @@ struct rsp__buf {
 
 void rsp__buf_init(struct rsp__buf *b, char *mem, size_t cap);
 void rsp__buf_reset(struct rsp__buf *b);
-size_t rsp__buf_room(const struct rsp__buf *b);
 void rsp__buf_put(struct rsp__buf *b, const void *data, size_t len);
 void rsp__buf_puts(struct rsp__buf *b, const char *s);
 void rsp__buf_printf(struct rsp__buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Two lowercase hex digits per byte. */
 void rsp__buf_hex(struct rsp__buf *b, const void *data, size_t len);
 /* Text with the five XML special characters escaped; control
@@ -42,9 +41,6 @@ struct rsp__client_features {
 	bool hwbreak;
 	/* gdb 16+: 'x' replies carry a 'b' prefix. */
 	bool binary_upload;
-	bool vcont_supported;
-	/* gdb 14+ accepts "E.text" errors; kvmdbg keeps to Exx anyway. */
-	bool error_message;
 };
 
 /* Parses the text after "qSupported:" ([p, end), ';'-separated). Unknown
@@ -56,7 +52,7 @@ void rsp__parse_client_features(const char *p, const char *end,
 struct rsp__stub_features {
 	size_t packet_size;
 	bool features_xml; /* a target.xml exists */
-	bool exec_file; /* the image path is known */
+	bool exec_file;	   /* the image path is known */
 };
 
 /* The reply to qSupported. */
@@ -68,8 +64,8 @@ void rsp__supported_reply(struct rsp__buf *b,
  * <thread id="1" core="0" name="vCPU 0">extra</thread>. Returns a
  * malloc'ed NUL-terminated document and its length, or NULL on -ENOMEM.
  */
-char *rsp__threads_xml(const struct rsp_target_ops *ops, void *t,
-		       unsigned nr, size_t *len);
+char *rsp__threads_xml(const struct rsp_target_ops *ops, void *t, unsigned nr,
+		       size_t *len);
 
 /*
  * The reply to a qXfer read of [off, off + len) of a document: 'l' and

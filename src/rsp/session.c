@@ -25,7 +25,7 @@
 #define ANNEX_MAX 128
 
 enum reply {
-	REPLY, /* send s->rb */
+	REPLY,	  /* send s->rb */
 	NO_REPLY, /* resumed, closed, or already sent */
 };
 
@@ -74,8 +74,10 @@ struct rsp_session {
 	/* Next thread for qsThreadInfo. */
 	unsigned list_next;
 
-	/* Re-entry: work that arrived while a handler was on the stack. */
-	unsigned depth;
+	/* A public entry point is on the stack; what arrives meanwhile
+	 * (a stop reported from inside an op, input from inside send) is
+	 * deferred, never nested. */
+	bool busy;
 	bool stop_pending;
 	struct rsp_stop pending_stop;
 	uint8_t *pending_in;
@@ -123,8 +125,7 @@ static void send_raw(struct rsp_session *s, const void *buf, size_t len)
 	s->io.send(s->io.opaque, buf, len);
 }
 
-static void send_packet(struct rsp_session *s, const void *payload,
-			size_t len)
+static void send_packet(struct rsp_session *s, const void *payload, size_t len)
 {
 	ssize_t n;
 	uint8_t *tmp;
@@ -136,8 +137,8 @@ static void send_packet(struct rsp_session *s, const void *payload,
 		/* wire_cap is the worst case for packet_size, so a reply
 		 * that fails here was built wrong; say so, not nothing. */
 		log_error("rsp: reply of %zu bytes does not encode", len);
-		n = rsp_packet_encode((const uint8_t *)"E01", 3, false,
-				      s->wire, s->wire_cap);
+		n = rsp_packet_encode((const uint8_t *)"E01", 3, false, s->wire,
+				      s->wire_cap);
 		if (n < 0)
 			return;
 	}
@@ -444,8 +445,7 @@ static void put_stop_t(struct rsp_session *s, int sig, unsigned tid,
 		put_thread_list(s);
 }
 
-static enum reply reply_stop(struct rsp_session *s,
-			     const struct rsp_stop *stop)
+static enum reply reply_stop(struct rsp_session *s, const struct rsp_stop *stop)
 {
 	rsp__buf_reset(&s->rb);
 	switch (stop->kind) {
@@ -754,8 +754,7 @@ static enum reply handle_m(struct rsp_session *s, const char *p,
 	return REPLY;
 }
 
-static enum reply write_mem(struct rsp_session *s, uint64_t addr,
-			    size_t len)
+static enum reply write_mem(struct rsp_session *s, uint64_t addr, size_t len)
 {
 	int ret;
 
@@ -796,8 +795,8 @@ static enum reply handle_X(struct rsp_session *s, const char *p,
 	if (rsp_take_hex_u64(&p, end, ',', &addr) ||
 	    rsp_take_hex_u64(&p, end, ':', &len))
 		return reply_bad(s);
-	n = rsp_bin_unescape((const uint8_t *)p, (size_t)(end - p),
-			     s->scratch, s->packet_size);
+	n = rsp_bin_unescape((const uint8_t *)p, (size_t)(end - p), s->scratch,
+			     s->packet_size);
 	if (n < 0 || (uint64_t)n != len)
 		return reply_bad(s);
 	return write_mem(s, addr, (size_t)n);
@@ -883,8 +882,7 @@ static enum reply handle_x(struct rsp_session *s, const char *p,
 
 static bool range_step_ok(const struct rsp_session *s)
 {
-	return s->ops->supports_range_step &&
-	       s->ops->supports_range_step(s->t);
+	return s->ops->supports_range_step && s->ops->supports_range_step(s->t);
 }
 
 static void resume_init(struct rsp_session *s, struct rsp_resume *r)
@@ -934,8 +932,8 @@ static enum reply do_resume(struct rsp_session *s, struct rsp_resume *r)
 static enum reply handle_legacy_resume(struct rsp_session *s, char cmd,
 				       const char *p, const char *end)
 {
-	enum rsp_action act = (cmd == 'c' || cmd == 'C') ? RSP_ACTION_CONTINUE
-							: RSP_ACTION_STEP;
+	enum rsp_action act =
+	    (cmd == 'c' || cmd == 'C') ? RSP_ACTION_CONTINUE : RSP_ACTION_STEP;
 	uint64_t sig = 0, addr;
 	bool has_addr = false;
 	struct rsp_resume r;
@@ -963,8 +961,8 @@ static enum reply handle_legacy_resume(struct rsp_session *s, char cmd,
 	 * thread continues.
 	 */
 	primary = s->cont_thread && thread_ok(s, s->cont_thread)
-			  ? s->cont_thread
-			  : gen_thread(s);
+		      ? s->cont_thread
+		      : gen_thread(s);
 	if (has_addr) {
 		ret = write_pc(s, primary, addr);
 		if (ret)
@@ -1031,7 +1029,7 @@ static int parse_vcont_action(const char *p, const char *end,
 static enum reply handle_vcont(struct rsp_session *s, const char *p,
 			       const char *end)
 {
-	bool taken[RSP_MAX_THREADS] = { false };
+	bool taken[RSP_MAX_THREADS] = {false};
 	struct rsp_resume r;
 
 	resume_init(s, &r);
@@ -1155,8 +1153,7 @@ static enum reply handle_T(struct rsp_session *s, const char *p,
 	enum tid_kind kind;
 	unsigned tid;
 
-	if (parse_tid(s, p, (size_t)(end - p), &kind, &tid) ||
-	    kind != TID_ONE)
+	if (parse_tid(s, p, (size_t)(end - p), &kind, &tid) || kind != TID_ONE)
 		return reply_bad(s);
 	return reply_ok(s);
 }
@@ -1185,15 +1182,15 @@ static enum reply handle_Z(struct rsp_session *s, bool insert, const char *p,
 
 		if (!s->ops->insert_bp)
 			return reply_empty(s);
-		ret = s->ops->insert_bp(s->t, (enum rsp_bp_type)type, addr, kind,
-					cond, cond_len);
+		ret = s->ops->insert_bp(s->t, (enum rsp_bp_type)type, addr,
+					kind, cond, cond_len);
 	} else {
 		if (tail)
 			return reply_bad(s);
 		if (!s->ops->remove_bp)
 			return reply_empty(s);
-		ret = s->ops->remove_bp(s->t, (enum rsp_bp_type)type, addr,
-					kind);
+		ret =
+		    s->ops->remove_bp(s->t, (enum rsp_bp_type)type, addr, kind);
 	}
 	if (ret)
 		return reply_errno(s, ret);
@@ -1257,8 +1254,7 @@ static enum reply handle_thread_extra(struct rsp_session *s, const char *p,
 	unsigned tid;
 	int ret = -EOPNOTSUPP;
 
-	if (parse_tid(s, p, (size_t)(end - p), &kind, &tid) ||
-	    kind != TID_ONE)
+	if (parse_tid(s, p, (size_t)(end - p), &kind, &tid) || kind != TID_ONE)
 		return reply_bad(s);
 	if (s->ops->thread_extra)
 		ret = s->ops->thread_extra(s->t, tid, text, sizeof(text) - 1);
@@ -1311,8 +1307,7 @@ static enum reply handle_qxfer(struct rsp_session *s, const char *p,
 	} else if (OBJECT_IS("threads")) {
 		if (annex_len)
 			return reply_str(s, "E00");
-		owned = rsp__threads_xml(s->ops, s->t, nr_threads(s),
-					 &doc_len);
+		owned = rsp__threads_xml(s->ops, s->t, nr_threads(s), &doc_len);
 		if (!owned)
 			return reply_errno(s, -ENOMEM);
 		doc = owned;
@@ -1371,9 +1366,9 @@ static enum reply handle_rcmd(struct rsp_session *s, const char *p,
 static enum reply handle_host_info(struct rsp_session *s, bool process)
 {
 	const char *triple =
-		s->ops->arch_triple ? s->ops->arch_triple(s->t) : NULL;
+	    s->ops->arch_triple ? s->ops->arch_triple(s->t) : NULL;
 	unsigned ptrsize =
-		s->ops->pointer_size ? s->ops->pointer_size(s->t) : 0;
+	    s->ops->pointer_size ? s->ops->pointer_size(s->t) : 0;
 
 	s->lldb = true;
 	if (!triple)
@@ -1387,19 +1382,17 @@ static enum reply handle_host_info(struct rsp_session *s, bool process)
 	rsp__buf_puts(&s->rb, ";");
 	if (ptrsize)
 		rsp__buf_printf(&s->rb, "ptrsize:%u;", ptrsize);
-	rsp__buf_printf(&s->rb, "endian:%s;",
-			big_endian(s) ? "big" : "little");
+	rsp__buf_printf(&s->rb, "endian:%s;", big_endian(s) ? "big" : "little");
 	return REPLY;
 }
 
-static enum reply handle_thread_stop_info(struct rsp_session *s,
-					  const char *p, const char *end)
+static enum reply handle_thread_stop_info(struct rsp_session *s, const char *p,
+					  const char *end)
 {
 	enum tid_kind kind;
 	unsigned tid;
 
-	if (parse_tid(s, p, (size_t)(end - p), &kind, &tid) ||
-	    kind != TID_ONE)
+	if (parse_tid(s, p, (size_t)(end - p), &kind, &tid) || kind != TID_ONE)
 		return reply_bad(s);
 	if (s->stop.kind != RSP_STOP_SIGNAL || tid == stop_thread(s))
 		return reply_stop(s, &s->stop);
@@ -1425,10 +1418,15 @@ static enum reply handle_region_info(struct rsp_session *s, const char *p,
 	ret = s->ops->mem_region(s->t, gen_thread(s), addr, &r);
 	if (ret)
 		return reply_errno(s, ret);
-	/* lldb walks regions by start + size: one that does not hold addr
-	 * or is empty would make it loop. */
-	if (r.size > UINT64_MAX - r.start + 1 && r.start)
-		r.size = UINT64_MAX - r.start + 1;
+	/*
+	 * lldb walks regions by start + size until the end is
+	 * LLDB_INVALID_ADDRESS (UINT64_MAX), so the last region must end
+	 * there and not wrap to 0, or lldb 14 loops forever (seen when its
+	 * expression evaluator looks for free memory). An empty region, or
+	 * one that does not hold addr, would stall the walk as well.
+	 */
+	if (r.size > UINT64_MAX - r.start)
+		r.size = UINT64_MAX - r.start;
 	if (r.size == 0 || addr < r.start || addr - r.start >= r.size)
 		return reply_bad(s);
 	rsp__buf_reset(&s->rb);
@@ -1449,11 +1447,10 @@ static enum reply handle_q(struct rsp_session *s, const char *p,
 
 	if (take_cmd(&a, end, "qSupported", ':')) {
 		struct rsp__stub_features f = {
-			.packet_size = s->packet_size,
-			.features_xml = s->ops->features_xml &&
-					s->ops->features_xml(s->t, "target.xml"),
-			.exec_file = s->ops->exec_file &&
-				     s->ops->exec_file(s->t),
+		    .packet_size = s->packet_size,
+		    .features_xml = s->ops->features_xml &&
+				    s->ops->features_xml(s->t, "target.xml"),
+		    .exec_file = s->ops->exec_file && s->ops->exec_file(s->t),
 		};
 
 		rsp__parse_client_features(a, end, &s->client);
@@ -1565,8 +1562,7 @@ static enum reply handle_v(struct rsp_session *s, const char *p,
 	return reply_empty(s);
 }
 
-static enum reply handle(struct rsp_session *s, const char *p,
-			 const char *end)
+static enum reply handle(struct rsp_session *s, const char *p, const char *end)
 {
 	char cmd = *p;
 
@@ -1663,8 +1659,8 @@ static void interrupt_target(struct rsp_session *s)
 		log_warn("rsp: interrupt failed: %s", strerror(-ret));
 }
 
-static void got_packet(struct rsp_session *s, const uint8_t *data,
-		       size_t len, bool oversize)
+static void got_packet(struct rsp_session *s, const uint8_t *data, size_t len,
+		       bool oversize)
 {
 	if (s->running && !oversize && is_vctrlc(data, len)) {
 		/* The OK now, the stop reply when the target stops. */
@@ -1779,33 +1775,28 @@ static void run_deferred(struct rsp_session *s)
 
 static void enter(struct rsp_session *s)
 {
-	s->depth++;
+	s->busy = true;
 }
 
 /* Must be the last thing a public entry point does: io.close may free
  * the session. */
 static void leave(struct rsp_session *s)
 {
-	if (s->depth > 1) {
-		s->depth--;
-		return;
-	}
-	/* Still "inside" while deferred work runs, so that anything it
+	/* Still busy while deferred work runs, so that anything it
 	 * triggers is deferred in turn instead of nesting. */
 	run_deferred(s);
-	s->depth = 0;
+	s->busy = false;
 	if (s->closing && !s->closed && !s->disconnected) {
 		s->closed = true;
 		s->io.close(s->io.opaque);
 	}
 }
 
-void rsp_session_input(struct rsp_session *s, const uint8_t *data,
-		       size_t len)
+void rsp_session_input(struct rsp_session *s, const uint8_t *data, size_t len)
 {
 	if (dead(s) || len == 0)
 		return;
-	if (s->depth) {
+	if (s->busy) {
 		if (len > s->pending_in_cap - s->pending_in_len) {
 			size_t cap = s->pending_in_len + len;
 			uint8_t *p = realloc(s->pending_in, cap);
@@ -1828,7 +1819,7 @@ void rsp_session_input(struct rsp_session *s, const uint8_t *data,
 
 void rsp_session_stopped(struct rsp_session *s, const struct rsp_stop *stop)
 {
-	if (s->depth) {
+	if (s->busy) {
 		if (s->stop_pending)
 			log_warn("rsp: two stops reported at once; "
 				 "the later one wins");
@@ -1857,8 +1848,8 @@ int rsp_session_create(const struct rsp_target_ops *ops, void *target,
 		       const struct rsp_session_config *cfg,
 		       struct rsp_session **out)
 {
-	size_t psize = cfg && cfg->packet_size ? cfg->packet_size
-					       : RSP_PACKET_SIZE;
+	size_t psize =
+	    cfg && cfg->packet_size ? cfg->packet_size : RSP_PACKET_SIZE;
 	struct rsp_session *s;
 	int ret;
 
@@ -1889,8 +1880,7 @@ int rsp_session_create(const struct rsp_target_ops *ops, void *target,
 	/* One spare byte for the NUL after a monitor command. */
 	s->scratch = malloc(psize + 1);
 	s->monitor_out = malloc(MONITOR_OUT_MAX + 1);
-	if (!s->reply || !s->wire || !s->last || !s->scratch ||
-	    !s->monitor_out)
+	if (!s->reply || !s->wire || !s->last || !s->scratch || !s->monitor_out)
 		goto err_free_buffers;
 	rsp__buf_init(&s->rb, s->reply, psize);
 

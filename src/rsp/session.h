@@ -63,8 +63,7 @@ int rsp_session_create(const struct rsp_target_ops *ops, void *target,
 void rsp_session_destroy(struct rsp_session *s);
 
 /* Bytes from the peer, any split, including none. */
-void rsp_session_input(struct rsp_session *s, const uint8_t *data,
-		       size_t len);
+void rsp_session_input(struct rsp_session *s, const uint8_t *data, size_t len);
 
 /*
  * The target stopped (after resume or interrupt), or exited: the session

@@ -118,6 +118,13 @@ struct rsp_target_ops {
 			 const uint8_t *buf, size_t len);
 	int (*mem_region)(void *t, unsigned tid, uint64_t addr,
 			  struct rsp_mem_region *out);
+	/* (Note added with the session: lldb walks the whole address space
+	 * region by region, start + size each time, e.g. when it looks for
+	 * free memory for an expression, so mem_region should return the
+	 * largest range with the same attributes around addr, unmapped
+	 * gaps included, not one page; page-sized answers can make that
+	 * walk take millions of packets. The session clips the last region
+	 * to end at UINT64_MAX, where lldb stops.) */
 
 	/* Execution. resume returns at once; the stop comes later through
 	 * rsp_session_stopped(). interrupt asks for a stop (reported with

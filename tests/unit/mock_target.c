@@ -9,17 +9,17 @@
 
 #include "mock_target.h"
 
-static const unsigned reg_sizes[MOCK_NR_REGS] = { 8, 8, 8, 4, 16 };
+static const unsigned reg_sizes[MOCK_NR_REGS] = {8, 8, 8, 4, 16};
 
 /* Special characters inside, so qXfer replies need escaping. */
 static const char target_xml[] =
-	"<?xml version=\"1.0\"?>\n"
-	"<!-- mock: $#*} -->\n"
-	"<target version=\"1.0\"><architecture>mock</architecture>"
-	"<feature name=\"org.kvmdbg.mock\">"
-	"<reg name=\"r0\" bitsize=\"64\"/><reg name=\"sp\" bitsize=\"64\"/>"
-	"<reg name=\"pc\" bitsize=\"64\"/><reg name=\"flags\" bitsize=\"32\"/>"
-	"<reg name=\"v0\" bitsize=\"128\"/></feature></target>\n";
+    "<?xml version=\"1.0\"?>\n"
+    "<!-- mock: $#*} -->\n"
+    "<target version=\"1.0\"><architecture>mock</architecture>"
+    "<feature name=\"org.kvmdbg.mock\">"
+    "<reg name=\"r0\" bitsize=\"64\"/><reg name=\"sp\" bitsize=\"64\"/>"
+    "<reg name=\"pc\" bitsize=\"64\"/><reg name=\"flags\" bitsize=\"32\"/>"
+    "<reg name=\"v0\" bitsize=\"128\"/></feature></target>\n";
 
 static char big_xml[4096];
 
@@ -29,7 +29,7 @@ static struct mock_target *M(void *t)
 }
 
 static void logf_(struct mock_target *m, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void logf_(struct mock_target *m, const char *fmt, ...)
 {
@@ -55,18 +55,20 @@ void mock_clear_log(struct mock_target *m)
 	m->log[0] = 0;
 }
 
-void mock_init(struct mock_target *m, unsigned nr_threads)
+/* The initial state, built once: the fuzzer creates a mock per input. */
+static struct mock_target initial;
+
+static void build_initial(void)
 {
+	struct mock_target *m = &initial;
 	unsigned t, r, i;
 	size_t k;
 
-	memset(m, 0, sizeof(*m));
-	m->nr_threads = nr_threads;
 	for (t = 0; t < MOCK_MAX_THREADS; t++)
 		for (r = 0; r < MOCK_NR_REGS; r++)
 			for (i = 0; i < MOCK_REG_MAX; i++)
 				m->regs[t][r][i] =
-					(uint8_t)((t + 1) << 4 | r << 1) + i;
+				    (uint8_t)((t + 1) << 4 | r << 1) + i;
 	/* pc and sp point into the mock's memory. */
 	for (t = 0; t < MOCK_MAX_THREADS; t++) {
 		mock_set_reg(m, t + 1, MOCK_REG_PC, 0x1000 + 0x10 * t);
@@ -80,6 +82,14 @@ void mock_init(struct mock_target *m, unsigned nr_threads)
 	for (k = 0; k + 1 < sizeof(big_xml); k++)
 		big_xml[k] = "<ab$#*}cd>\n"[k % 11];
 	big_xml[sizeof(big_xml) - 1] = 0;
+}
+
+void mock_init(struct mock_target *m, unsigned nr_threads)
+{
+	if (!initial.exec_path)
+		build_initial();
+	*m = initial;
+	m->nr_threads = nr_threads;
 }
 
 uint64_t mock_reg(const struct mock_target *m, unsigned tid, unsigned regno)
@@ -112,11 +122,11 @@ void mock_stop_signal(struct mock_target *m, int sig, unsigned thread,
 		      enum rsp_stop_reason reason, uint64_t watch_addr)
 {
 	struct rsp_stop stop = {
-		.kind = RSP_STOP_SIGNAL,
-		.signal = sig,
-		.thread = thread,
-		.reason = reason,
-		.watch_addr = watch_addr,
+	    .kind = RSP_STOP_SIGNAL,
+	    .signal = sig,
+	    .thread = thread,
+	    .reason = reason,
+	    .watch_addr = watch_addr,
 	};
 
 	mock_stop(m, &stop);
@@ -197,8 +207,7 @@ static int read_reg(void *t, unsigned tid, unsigned regno, uint8_t *buf)
 	return 0;
 }
 
-static int write_reg(void *t, unsigned tid, unsigned regno,
-		     const uint8_t *buf)
+static int write_reg(void *t, unsigned tid, unsigned regno, const uint8_t *buf)
 {
 	struct mock_target *m = M(t);
 
@@ -211,7 +220,7 @@ static int write_reg(void *t, unsigned tid, unsigned regno,
 
 static unsigned expedited_regs(void *t, unsigned *regnos, unsigned max)
 {
-	static const unsigned regs[] = { MOCK_REG_PC, MOCK_REG_SP };
+	static const unsigned regs[] = {MOCK_REG_PC, MOCK_REG_SP};
 	unsigned i;
 
 	for (i = 0; i < 2 && i < max; i++)
@@ -241,8 +250,8 @@ static long read_mem(void *t, unsigned tid, uint64_t addr, uint8_t *buf,
 	return i ? (long)i : -EFAULT;
 }
 
-static int write_mem(void *t, unsigned tid, uint64_t addr,
-		     const uint8_t *buf, size_t len)
+static int write_mem(void *t, unsigned tid, uint64_t addr, const uint8_t *buf,
+		     size_t len)
 {
 	struct mock_target *m = M(t);
 	size_t i;
@@ -283,10 +292,10 @@ static int mem_region(void *t, unsigned tid, uint64_t addr,
 }
 
 static const char action_char[] = {
-	[RSP_ACTION_STOP] = '-',
-	[RSP_ACTION_CONTINUE] = 'c',
-	[RSP_ACTION_STEP] = 's',
-	[RSP_ACTION_RANGE_STEP] = 'r',
+    [RSP_ACTION_STOP] = '-',
+    [RSP_ACTION_CONTINUE] = 'c',
+    [RSP_ACTION_STEP] = 's',
+    [RSP_ACTION_RANGE_STEP] = 'r',
 };
 
 static int resume(void *t, const struct rsp_resume *r)
@@ -367,7 +376,7 @@ static int remove_bp(void *t, enum rsp_bp_type type, uint64_t addr,
 }
 
 /*
- * "echo TEXT": TEXT and a newline. "big N": N bytes of text. "fail":
+ * "echo TEXT": TEXT and a newline. "big N": N (<= 4096) bytes of text. "fail":
  * some output, then -EIO. "nosuch": -EOPNOTSUPP. Anything else: -ENOENT.
  */
 static int monitor(void *t, const char *cmd, char *out, size_t cap)
@@ -382,7 +391,10 @@ static int monitor(void *t, const char *cmd, char *out, size_t cap)
 		return 0;
 	}
 	if (!strncmp(cmd, "big ", 4)) {
+		/* Bounded: enough to split replies, cheap for the fuzzer. */
 		n = strtoul(cmd + 4, NULL, 10);
+		if (n > 4096)
+			n = 4096;
 		for (i = 0; i < n && i + 1 < cap; i++)
 			out[i] = (char)('a' + i % 26);
 		out[i] = 0;
@@ -413,29 +425,29 @@ static unsigned nr_watchpoints(void *t)
 }
 
 const struct rsp_target_ops mock_target_ops = {
-	.nr_threads = nr_threads,
-	.thread_extra = thread_extra,
-	.thread_name = thread_name,
-	.features_xml = features_xml,
-	.exec_file = exec_file,
-	.arch_triple = arch_triple,
-	.pointer_size = pointer_size,
-	.nr_regs = nr_regs,
-	.reg_size = reg_size,
-	.read_reg = read_reg,
-	.write_reg = write_reg,
-	.expedited_regs = expedited_regs,
-	.read_mem = read_mem,
-	.write_mem = write_mem,
-	.mem_region = mem_region,
-	.resume = resume,
-	.interrupt = interrupt,
-	.kill = kill_op,
-	.detach = detach,
-	.insert_bp = insert_bp,
-	.remove_bp = remove_bp,
-	.monitor = monitor,
-	.supports_range_step = supports_range_step,
-	.big_endian = big_endian,
-	.nr_watchpoints = nr_watchpoints,
+    .nr_threads = nr_threads,
+    .thread_extra = thread_extra,
+    .thread_name = thread_name,
+    .features_xml = features_xml,
+    .exec_file = exec_file,
+    .arch_triple = arch_triple,
+    .pointer_size = pointer_size,
+    .nr_regs = nr_regs,
+    .reg_size = reg_size,
+    .read_reg = read_reg,
+    .write_reg = write_reg,
+    .expedited_regs = expedited_regs,
+    .read_mem = read_mem,
+    .write_mem = write_mem,
+    .mem_region = mem_region,
+    .resume = resume,
+    .interrupt = interrupt,
+    .kill = kill_op,
+    .detach = detach,
+    .insert_bp = insert_bp,
+    .remove_bp = remove_bp,
+    .monitor = monitor,
+    .supports_range_step = supports_range_step,
+    .big_endian = big_endian,
+    .nr_watchpoints = nr_watchpoints,
 };

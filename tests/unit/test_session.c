@@ -30,7 +30,7 @@
 	do {                                                                   \
 		const char *got_ = (got), *want_ = (want);                     \
 		if (strcmp(got_, want_))                                       \
-			fail_msg("%s:\n  got  \"%s\"\n  want \"%s\"", #got,     \
+			fail_msg("%s:\n  got  \"%s\"\n  want \"%s\"", #got,    \
 				 got_, want_);                                 \
 	} while (0)
 
@@ -44,7 +44,8 @@ static void render(char *dst, size_t cap, const void *data, size_t len)
 		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
 			dst[o++] = (char)p[i];
 		else
-			o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", p[i]);
+			o +=
+			    (size_t)snprintf(dst + o, cap - o, "\\x%02x", p[i]);
 	}
 	dst[o] = 0;
 }
@@ -105,13 +106,13 @@ static void h_open(struct harness *h, size_t packet_size, unsigned threads,
 		   bool running)
 {
 	struct rsp_session_io io = {
-		.send = h_send,
-		.close = h_close,
-		.opaque = h,
+	    .send = h_send,
+	    .close = h_close,
+	    .opaque = h,
 	};
 	struct rsp_session_config cfg = {
-		.packet_size = packet_size,
-		.target_running = running,
+	    .packet_size = packet_size,
+	    .target_running = running,
 	};
 
 	if (h->s)
@@ -122,8 +123,7 @@ static void h_open(struct harness *h, size_t packet_size, unsigned threads,
 	h->out_len = h->rd = 0;
 	h->closes = 0;
 	h->packet_size = packet_size ? packet_size : RSP_PACKET_SIZE;
-	ASSERT_EQ(rsp_session_create(&mock_target_ops, &h->m, &io, &cfg,
-				     &h->s),
+	ASSERT_EQ(rsp_session_create(&mock_target_ops, &h->m, &io, &cfg, &h->s),
 		  0);
 	assert_non_null(h->s);
 	h->m.session = h->s;
@@ -357,10 +357,10 @@ static int teardown(void **state)
 }
 
 static const char supported[] =
-	"PacketSize=40000;qXfer:features:read+;qXfer:threads:read+;"
-	"qXfer:exec-file:read+;QStartNoAckMode+;swbreak+;hwbreak+;"
-	"vContSupported+;binary-upload+;QThreadSuffixSupported+;"
-	"QListThreadsInStopReply+";
+    "PacketSize=40000;qXfer:features:read+;qXfer:threads:read+;"
+    "qXfer:exec-file:read+;QStartNoAckMode+;swbreak+;hwbreak+;"
+    "vContSupported+;binary-upload+;QThreadSuffixSupported+;"
+    "QListThreadsInStopReply+";
 
 /*
  * Acknowledgements and framing
@@ -459,9 +459,21 @@ static void test_split_input(void **state)
 {
 	struct harness *h = *state;
 	static const char *const parts[] = {
-		"$qSupported:swbreak+", "+", "$qC", "$Hg2", "garbage",
-		"$m1000,4", "\x03", "$p2", "$qfThreadInfo", "$qsThreadInfo",
-		"$?", "$g", "$X2810,2:}]*", "$x1ff0,100", "$qC#00",
+	    "$qSupported:swbreak+",
+	    "+",
+	    "$qC",
+	    "$Hg2",
+	    "garbage",
+	    "$m1000,4",
+	    "\x03",
+	    "$p2",
+	    "$qfThreadInfo",
+	    "$qsThreadInfo",
+	    "$?",
+	    "$g",
+	    "$X2810,2:}]*",
+	    "$x1ff0,100",
+	    "$qC#00",
 	};
 	char stream[512];
 	size_t n = 0, i;
@@ -493,7 +505,10 @@ static void test_split_input(void **state)
 		noack(h);
 		h->rd = h->out_len;
 		for (i = 0; i < n;) {
-			size_t k = round == 0 ? 1 : 1 + (seed = seed * 1103515245 + 12345) % 9;
+			size_t k =
+			    round == 0
+				? 1
+				: 1 + (seed = seed * 1103515245 + 12345) % 9;
 
 			if (k > n - i)
 				k = n - i;
@@ -607,9 +622,9 @@ static void test_attach_interrupt_failure(void **state)
 {
 	struct harness *h = *state;
 	struct rsp_session *s = NULL;
-	struct rsp_session_io io = { .send = h_send, .close = h_close,
-				     .opaque = h };
-	struct rsp_session_config cfg = { .target_running = true };
+	struct rsp_session_io io = {
+	    .send = h_send, .close = h_close, .opaque = h};
+	struct rsp_session_config cfg = {.target_running = true};
 
 	h->m.interrupt_ret = -EIO;
 	ASSERT_EQ(rsp_session_create(&mock_target_ops, &h->m, &io, &cfg, &s),
@@ -621,19 +636,19 @@ static void test_create_invalid(void **state)
 {
 	struct harness *h = *state;
 	struct rsp_session *s = NULL;
-	struct rsp_session_io io = { .send = h_send, .close = h_close,
-				     .opaque = h };
-	struct rsp_session_io no_send = { .close = h_close, .opaque = h };
-	struct rsp_session_config small = { .packet_size = 100 };
-	struct rsp_session_config huge = { .packet_size = (size_t)1 << 30 };
+	struct rsp_session_io io = {
+	    .send = h_send, .close = h_close, .opaque = h};
+	struct rsp_session_io no_send = {.close = h_close, .opaque = h};
+	struct rsp_session_config small = {.packet_size = 100};
+	struct rsp_session_config huge = {.packet_size = (size_t)1 << 30};
 
 	ASSERT_EQ(rsp_session_create(&mock_target_ops, &h->m, &io, &small, &s),
 		  -EINVAL);
 	ASSERT_EQ(rsp_session_create(&mock_target_ops, &h->m, &io, &huge, &s),
 		  -EINVAL);
-	ASSERT_EQ(rsp_session_create(&mock_target_ops, &h->m, &no_send, NULL,
-				     &s),
-		  -EINVAL);
+	ASSERT_EQ(
+	    rsp_session_create(&mock_target_ops, &h->m, &no_send, NULL, &s),
+	    -EINVAL);
 	ASSERT_EQ(rsp_session_create(NULL, &h->m, &io, NULL, &s), -EINVAL);
 	assert_null(s);
 	/* NULL config: the defaults. */
@@ -646,9 +661,9 @@ static void test_create_invalid(void **state)
 static void test_exit_and_question(void **state)
 {
 	struct harness *h = *state;
-	struct rsp_stop exited = { .kind = RSP_STOP_EXITED, .exit_status = 3 };
-	struct rsp_stop killed = { .kind = RSP_STOP_TERMINATED,
-				   .signal = RSP_SIG_KILL };
+	struct rsp_stop exited = {.kind = RSP_STOP_EXITED, .exit_status = 3};
+	struct rsp_stop killed = {.kind = RSP_STOP_TERMINATED,
+				  .signal = RSP_SIG_KILL};
 
 	pkt(h, "c");
 	expect_none(h);
@@ -719,7 +734,7 @@ static void test_stop_with_bad_thread(void **state)
 static char *regs_hex(struct harness *h, unsigned tid)
 {
 	static char buf[256];
-	static const unsigned sizes[MOCK_NR_REGS] = { 8, 8, 8, 4, 16 };
+	static const unsigned sizes[MOCK_NR_REGS] = {8, 8, 8, 4, 16};
 	size_t o = 0;
 
 	for (unsigned r = 0; r < MOCK_NR_REGS; r++) {
@@ -944,7 +959,7 @@ static void test_rle_on_the_wire(void **state)
 static void test_M_write(void **state)
 {
 	struct harness *h = *state;
-	static const uint8_t want[] = { 0xde, 0xad, 0xbe, 0xef };
+	static const uint8_t want[] = {0xde, 0xad, 0xbe, 0xef};
 
 	ask(h, "M2810,4:deadbeef", "OK");
 	expect_log(h, "write_mem 1 2810 4\n");
@@ -969,7 +984,7 @@ static void test_X_binary_write(void **state)
 	struct harness *h = *state;
 	/* '$', '#', '}' and '*' travel escaped; 0x03 and NUL raw. */
 	static const uint8_t pkt_bytes[] = "X2820,8:a}\x04}\x03}]}\x0a\x03\0z";
-	static const uint8_t want[] = { 'a', '$', '#', '}', '*', 3, 0, 'z' };
+	static const uint8_t want[] = {'a', '$', '#', '}', '*', 3, 0, 'z'};
 
 	pktn(h, pkt_bytes, sizeof(pkt_bytes) - 1);
 	expect_pkt(h, "OK");
@@ -1048,11 +1063,12 @@ static void test_x_clamped_to_packet_size(void **state)
 	pkt(h, "x1000,400");
 	n = pop(h, buf, sizeof(buf));
 	ASSERT_EQ(n, 256);
-	ask(h, "qSupported:binary-upload+", "PacketSize=200;"
-		"qXfer:features:read+;qXfer:threads:read+;"
-		"qXfer:exec-file:read+;QStartNoAckMode+;swbreak+;hwbreak+;"
-		"vContSupported+;binary-upload+;QThreadSuffixSupported+;"
-		"QListThreadsInStopReply+");
+	ask(h, "qSupported:binary-upload+",
+	    "PacketSize=200;"
+	    "qXfer:features:read+;qXfer:threads:read+;"
+	    "qXfer:exec-file:read+;QStartNoAckMode+;swbreak+;hwbreak+;"
+	    "vContSupported+;binary-upload+;QThreadSuffixSupported+;"
+	    "QListThreadsInStopReply+");
 	pkt(h, "x1000,400");
 	n = pop(h, buf, sizeof(buf));
 	/* The 'b' takes one byte: 255 escaped bytes (510) fit in 511. */
@@ -1214,11 +1230,11 @@ static void test_vcont_malformed(void **state)
 {
 	struct harness *h = *state;
 	static const char *const bad[] = {
-		"vCont",     "vCont;",	    "vCont;x",	   "vCont;c;",
-		"vCont;;c",  "vCont;c:9",   "vCont;c:",	   "vCont;C",
-		"vCont;Czz", "vCont;C100",  "vCont;cc",	   "vCont;s1",
-		"vCont;r10", "vCont;r10,",  "vCont;r,10",  "vCont;c:zz",
-		"vCont;t:1;x", "vCont c",   "vCont;c:1:2",
+	    "vCont",	   "vCont;",	 "vCont;x",	"vCont;c;",
+	    "vCont;;c",	   "vCont;c:9",	 "vCont;c:",	"vCont;C",
+	    "vCont;Czz",   "vCont;C100", "vCont;cc",	"vCont;s1",
+	    "vCont;r10",   "vCont;r10,", "vCont;r,10",	"vCont;c:zz",
+	    "vCont;t:1;x", "vCont c",	 "vCont;c:1:2",
 	};
 	unsigned i;
 
@@ -1551,14 +1567,33 @@ static void test_simple_queries(void **state)
 {
 	struct harness *h = *state;
 	static const char *const empty[] = {
-		"qTStatus", "vMustReplyEmpty", "qFoo", "!", "jThreadsInfo",
-		"qGetWorkingDir", "qQueryGDBServer", "qShlibInfoAddr",
-		"qVAttachOrWaitSupported", "qStructuredDataPlugins",
-		"jGetLoadedDynamicLibrariesInfos:{}", "qfProcessInfo",
-		"qsProcessInfo", "qTfV", "vFile:setfs:0", "vFoo", "QFoo",
-		"QPassSignals:0e", "qL1200000000000000000", "R00", "A",
-		"qSupportsDetachAndStayStopped:", "_M1000,rwx", "\x7f",
-		"qCRC:1000,10", "qSearch:memory:1000,10;aa", "QNonStop:0",
+	    "qTStatus",
+	    "vMustReplyEmpty",
+	    "qFoo",
+	    "!",
+	    "jThreadsInfo",
+	    "qGetWorkingDir",
+	    "qQueryGDBServer",
+	    "qShlibInfoAddr",
+	    "qVAttachOrWaitSupported",
+	    "qStructuredDataPlugins",
+	    "jGetLoadedDynamicLibrariesInfos:{}",
+	    "qfProcessInfo",
+	    "qsProcessInfo",
+	    "qTfV",
+	    "vFile:setfs:0",
+	    "vFoo",
+	    "QFoo",
+	    "QPassSignals:0e",
+	    "qL1200000000000000000",
+	    "R00",
+	    "A",
+	    "qSupportsDetachAndStayStopped:",
+	    "_M1000,rwx",
+	    "\x7f",
+	    "qCRC:1000,10",
+	    "qSearch:memory:1000,10;aa",
+	    "QNonStop:0",
 	};
 	unsigned i;
 
@@ -1589,8 +1624,8 @@ static void test_lldb_info_packets(void **state)
 			 "pid:1;triple:%s;ptrsize:8;endian:little;", triple);
 		ask(h, "qProcessInfo", want);
 		h->m.big_endian = true;
-		snprintf(want, sizeof(want),
-			 "triple:%s;ptrsize:8;endian:big;", triple);
+		snprintf(want, sizeof(want), "triple:%s;ptrsize:8;endian:big;",
+			 triple);
 		ask(h, "qHostInfo", want);
 	}
 	ask(h, "qWatchpointSupportInfo:", "num:4;");
@@ -1607,13 +1642,16 @@ static void test_lldb_threads_in_stop_reply(void **state)
 
 	ask(h, "QListThreadsInStopReply", "OK");
 	mock_set_reg(&h->m, 2, MOCK_REG_PC, 0xffffffff81000000ULL);
-	snprintf(want, sizeof(want), "%sthreads:1,2;thread-pcs:1000,ffffffff81000000;",
+	snprintf(want, sizeof(want),
+		 "%sthreads:1,2;thread-pcs:1000,ffffffff81000000;",
 		 stop_t(h, 5, 1));
 	ask(h, "?", want);
 	/* thread-pcs are numbers: big-endian targets read differently. */
 	h->m.big_endian = true;
-	snprintf(want, sizeof(want), "%sthreads:1,2;thread-pcs:10000000000000,"
-		 "81ffffffff;", stop_t(h, 5, 1));
+	snprintf(want, sizeof(want),
+		 "%sthreads:1,2;thread-pcs:10000000000000,"
+		 "81ffffffff;",
+		 stop_t(h, 5, 1));
 	ask(h, "?", want);
 	/* A pc that cannot be read drops the list, not the reply. */
 	h->m.big_endian = false;
@@ -1625,13 +1663,20 @@ static void test_memory_region_info(void **state)
 {
 	struct harness *h = *state;
 
-	ask(h, "qMemoryRegionInfo:1000", "start:1000;size:1000;permissions:rx;");
-	ask(h, "qMemoryRegionInfo:1fff", "start:1000;size:1000;permissions:rx;");
+	ask(h, "qMemoryRegionInfo:1000",
+	    "start:1000;size:1000;permissions:rx;");
+	ask(h, "qMemoryRegionInfo:1fff",
+	    "start:1000;size:1000;permissions:rx;");
 	ask(h, "qMemoryRegionInfo:2400", "start:2000;size:800;");
-	ask(h, "qMemoryRegionInfo:3000", "start:2800;size:1800;permissions:rw;");
+	ask(h, "qMemoryRegionInfo:3000",
+	    "start:2800;size:1800;permissions:rw;");
 	ask(h, "qMemoryRegionInfo:0", "start:0;size:1000;");
-	ask(h, "qMemoryRegionInfo:ffffffffffffffff",
-	    "start:4000;size:ffffffffffffc000;");
+	/* The last region ends at UINT64_MAX, lldb's end of the walk, not
+	 * at 2^64 (which would wrap to 0 and start the walk again). */
+	ask(h, "qMemoryRegionInfo:5000", "start:4000;size:ffffffffffffbfff;");
+	ask(h, "qMemoryRegionInfo:fffffffffffffffe",
+	    "start:4000;size:ffffffffffffbfff;");
+	ask(h, "qMemoryRegionInfo:ffffffffffffffff", "E01");
 	ask(h, "qMemoryRegionInfo:", "E01");
 	ask(h, "qMemoryRegionInfo", "E01");
 	ask(h, "qMemoryRegionInfo:zz", "E01");
@@ -1858,13 +1903,50 @@ static void test_random_packets(void **state)
 {
 	struct harness *h = *state;
 	static const char *const words[] = {
-		"?", "g", "G00", "p2", "P2=00", "m1000,10", "M1000,1:", "X1000,1:",
-		"x1ff0,100", "c", "s", "C05", "S05;", "vCont;", "vCont;s:1;c",
-		"vCont;t", "vCont?", "vCtrlC", "Hg", "Hc-1", "Hg2", "T", "qC",
-		"qfThreadInfo", "qsThreadInfo", "qXfer:threads:read::", "0,",
-		"qXfer:features:read:target.xml:", "qRcmd,", "6563686f", "Z0,",
-		"z1,", "1000", ",1", ";", ":", "thread:", "qThreadStopInfo",
-		"qMemoryRegionInfo:", "}", "*", "ffffffffffffffff", "-1", "p1.",
+	    "?",
+	    "g",
+	    "G00",
+	    "p2",
+	    "P2=00",
+	    "m1000,10",
+	    "M1000,1:",
+	    "X1000,1:",
+	    "x1ff0,100",
+	    "c",
+	    "s",
+	    "C05",
+	    "S05;",
+	    "vCont;",
+	    "vCont;s:1;c",
+	    "vCont;t",
+	    "vCont?",
+	    "vCtrlC",
+	    "Hg",
+	    "Hc-1",
+	    "Hg2",
+	    "T",
+	    "qC",
+	    "qfThreadInfo",
+	    "qsThreadInfo",
+	    "qXfer:threads:read::",
+	    "0,",
+	    "qXfer:features:read:target.xml:",
+	    "qRcmd,",
+	    "6563686f",
+	    "Z0,",
+	    "z1,",
+	    "1000",
+	    ",1",
+	    ";",
+	    ":",
+	    "thread:",
+	    "qThreadStopInfo",
+	    "qMemoryRegionInfo:",
+	    "}",
+	    "*",
+	    "ffffffffffffffff",
+	    "-1",
+	    "p1.",
 	};
 	static uint8_t reply[1 << 16];
 	char buf[256];
@@ -1876,13 +1958,12 @@ static void test_random_packets(void **state)
 
 		for (w = 0; w < nwords; w++) {
 			const char *word =
-				words[((seed = seed * 1103515245 + 12345) >> 8) %
-				      (sizeof(words) / sizeof(words[0]))];
+			    words[((seed = seed * 1103515245 + 12345) >> 8) %
+				  (sizeof(words) / sizeof(words[0]))];
 
 			if (len + strlen(word) < sizeof(buf))
-				len += (size_t)snprintf(buf + len,
-							sizeof(buf) - len,
-							"%s", word);
+				len += (size_t)snprintf(
+				    buf + len, sizeof(buf) - len, "%s", word);
 		}
 		if (!memcmp(buf, "k", 1) || !memcmp(buf, "D", 1) ||
 		    !memcmp(buf, "vKill", 5))
@@ -1908,75 +1989,75 @@ static void test_random_packets(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		TA(test_ack_mode_then_noack),
-		TA(test_bad_checksum_gets_nak),
-		TA(test_nak_resends_last_reply),
-		TA(test_nak_after_noack_ok_resends_it),
-		T(test_noack_takes_bad_checksum),
-		T(test_split_input),
-		T(test_empty_packet),
-		T(test_garbage_and_truncated),
-		TA(test_oversized_packet),
-		T(test_question_initial_stop),
-		T(test_stop_before_first_packet),
-		TA(test_attach_to_running_target),
-		T(test_attach_interrupt_failure),
-		T(test_create_invalid),
-		T(test_exit_and_question),
-		T(test_stop_reasons),
-		T(test_stop_with_bad_thread),
-		T(test_g_and_G),
-		T(test_g_unavailable_registers),
-		T(test_Hg_selects_thread),
-		T(test_stop_resets_general_thread),
-		T(test_p_and_P),
-		T(test_lldb_thread_suffix),
-		T(test_m_read),
-		T(test_m_clamped_to_packet_size),
-		T(test_rle_on_the_wire),
-		T(test_M_write),
-		T(test_X_binary_write),
-		T(test_x_lldb_mode),
-		T(test_x_gdb16_mode),
-		T(test_x_clamped_to_packet_size),
-		T(test_continue_and_stop),
-		T(test_legacy_resume_forms),
-		T(test_resume_failure),
-		T(test_vcont_query),
-		T(test_vcont_actions),
-		T(test_vcont_t_alone),
-		T(test_vcont_range_step),
-		T(test_vcont_malformed),
-		T(test_interrupt_while_running),
-		T(test_vctrlc),
-		T(test_packets_held_while_running),
-		TA(test_held_packets_in_ack_mode),
-		T(test_held_queue_overflow),
-		T(test_oversized_packet_while_running),
-		T(test_stop_reported_inside_resume),
-		T(test_T_thread_alive),
-		T(test_thread_queries),
-		T(test_thread_stop_info),
-		T(test_qxfer_features),
-		T(test_qxfer_chunks_fit_packet_size),
-		T(test_qxfer_threads),
-		T(test_qxfer_exec_file),
-		T(test_qxfer_annex_limits),
-		T(test_simple_queries),
-		T(test_lldb_info_packets),
-		T(test_lldb_threads_in_stop_reply),
-		T(test_memory_region_info),
-		T(test_breakpoints),
-		T(test_monitor),
-		T(test_monitor_output_split),
-		T(test_kill),
-		T(test_kill_lldb),
-		TA(test_kill_in_ack_mode),
-		T(test_vkill),
-		T(test_detach),
-		T(test_destroy_from_close),
-		T(test_disconnected),
-		T(test_random_packets),
+	    TA(test_ack_mode_then_noack),
+	    TA(test_bad_checksum_gets_nak),
+	    TA(test_nak_resends_last_reply),
+	    TA(test_nak_after_noack_ok_resends_it),
+	    T(test_noack_takes_bad_checksum),
+	    T(test_split_input),
+	    T(test_empty_packet),
+	    T(test_garbage_and_truncated),
+	    TA(test_oversized_packet),
+	    T(test_question_initial_stop),
+	    T(test_stop_before_first_packet),
+	    TA(test_attach_to_running_target),
+	    T(test_attach_interrupt_failure),
+	    T(test_create_invalid),
+	    T(test_exit_and_question),
+	    T(test_stop_reasons),
+	    T(test_stop_with_bad_thread),
+	    T(test_g_and_G),
+	    T(test_g_unavailable_registers),
+	    T(test_Hg_selects_thread),
+	    T(test_stop_resets_general_thread),
+	    T(test_p_and_P),
+	    T(test_lldb_thread_suffix),
+	    T(test_m_read),
+	    T(test_m_clamped_to_packet_size),
+	    T(test_rle_on_the_wire),
+	    T(test_M_write),
+	    T(test_X_binary_write),
+	    T(test_x_lldb_mode),
+	    T(test_x_gdb16_mode),
+	    T(test_x_clamped_to_packet_size),
+	    T(test_continue_and_stop),
+	    T(test_legacy_resume_forms),
+	    T(test_resume_failure),
+	    T(test_vcont_query),
+	    T(test_vcont_actions),
+	    T(test_vcont_t_alone),
+	    T(test_vcont_range_step),
+	    T(test_vcont_malformed),
+	    T(test_interrupt_while_running),
+	    T(test_vctrlc),
+	    T(test_packets_held_while_running),
+	    TA(test_held_packets_in_ack_mode),
+	    T(test_held_queue_overflow),
+	    T(test_oversized_packet_while_running),
+	    T(test_stop_reported_inside_resume),
+	    T(test_T_thread_alive),
+	    T(test_thread_queries),
+	    T(test_thread_stop_info),
+	    T(test_qxfer_features),
+	    T(test_qxfer_chunks_fit_packet_size),
+	    T(test_qxfer_threads),
+	    T(test_qxfer_exec_file),
+	    T(test_qxfer_annex_limits),
+	    T(test_simple_queries),
+	    T(test_lldb_info_packets),
+	    T(test_lldb_threads_in_stop_reply),
+	    T(test_memory_region_info),
+	    T(test_breakpoints),
+	    T(test_monitor),
+	    T(test_monitor_output_split),
+	    T(test_kill),
+	    T(test_kill_lldb),
+	    TA(test_kill_in_ack_mode),
+	    T(test_vkill),
+	    T(test_detach),
+	    T(test_destroy_from_close),
+	    T(test_disconnected),
+	    T(test_random_packets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

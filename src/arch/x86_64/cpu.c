@@ -13,6 +13,7 @@
 #include "arch/x86_64/boot.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/x86.h"
+#include "bp/hw.h"
 #include "vmm/vmm_internal.h"
 #include "vmm/devices/uart.h"
 #include "vmm/devices/exitdev.h"
@@ -435,20 +436,6 @@ static void x86_describe(struct vcpu *v, char *buf, size_t len)
 			 : "");
 }
 
-static int x86_set_debug(struct vcpu *v, const struct arch_debug *dbg)
-{
-	struct kvm_guest_debug gd;
-	long ret;
-
-	memset(&gd, 0, sizeof(gd));
-	if (dbg->single_step)
-		gd.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
-	if (dbg->single_step && dbg->block_irq)
-		gd.control |= KVM_GUESTDBG_BLOCKIRQ;
-	ret = kvm_ioctl(v->fd, KVM_SET_GUEST_DEBUG, &gd);
-	return ret < 0 ? (int)ret : 0;
-}
-
 const struct arch_ops arch_host = {
 	.name = "x86_64",
 	.elf_machine64 = EM_X86_64,
@@ -463,7 +450,18 @@ const struct arch_ops arch_host = {
 	.dump = x86_dump,
 	.describe = x86_describe,
 	.gdb_triple = "x86_64-unknown-none",
-	.set_debug = x86_set_debug,
+	.set_debug = x86_vcpu_set_debug,
+	.set_pc = x86_vcpu_set_pc,
+	.sw_trap = x86_sw_trap,
+	.sw_trap_len = sizeof(x86_sw_trap),
+	.hw_bank = {
+		.nr_slots = 4,
+		.types = BP_HW_TYPE_BIT(BP_HW_EXEC) | BP_HW_TYPE_BIT(BP_HW_WRITE) |
+			 BP_HW_TYPE_BIT(BP_HW_ACCESS),
+		.max_len = 8,
+		.fits = x86_bank_fits,
+	},
+	.classify = x86_vcpu_classify,
 	.gdb_nr_regs = x86_gdb_nr_regs,
 	.gdb_reg_size = x86_gdb_reg_size,
 	.gdb_features_xml = x86_gdb_features_xml,

@@ -4,7 +4,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include "arch/arch.h"
 #include "arch/x86_64/x86.h"
+#include "arch/x86_64/classify.h"
+#include "arch/x86_64/dbgregs.h"
+#include "bp/hw.h"
 #include "vmm/vmm_internal.h"
 
 struct x86_cpu_state *x86_vcpu_state(struct vcpu *v, uint64_t parts)
@@ -71,4 +75,156 @@ void x86_vcpu_state_invalidate(struct vcpu *v)
 {
 	if (v->arch_state)
 		x86_state_invalidate(v->arch_state);
+}
+
+/* Breakpoints: the generic slot table and verdicts mapped onto DR0-DR7,
+ * KVM_SET_GUEST_DEBUG and the x86 classifier. */
+
+const uint8_t x86_sw_trap[1] = { 0xcc };
+
+static enum x86_hw_type hw_type(int t)
+{
+	return t == BP_HW_EXEC ? X86_HW_EXEC
+	     : t == BP_HW_WRITE ? X86_HW_WRITE
+				: X86_HW_ACCESS;
+}
+
+bool x86_bank_fits(void *ctx, int type, uint64_t addr, uint64_t len)
+{
+	(void)ctx;
+	if (type == BP_HW_READ || len > 8)
+		return false;
+	return x86_hw_fits(hw_type(type), addr, (unsigned)len);
+}
+
+static void to_x86_slots(const struct bp_hw_slot *slots, unsigned n,
+			 uint64_t suppressed,
+			 struct x86_hw_slot out[X86_NR_HW_SLOTS])
+{
+	memset(out, 0, sizeof(struct x86_hw_slot) * X86_NR_HW_SLOTS);
+	for (unsigned i = 0; i < n && i < X86_NR_HW_SLOTS; i++) {
+		if (!slots[i].used || (suppressed & (1ULL << i)))
+			continue;
+		out[i] = (struct x86_hw_slot){
+			.enabled = true,
+			.type = hw_type(slots[i].type),
+			.addr = slots[i].addr,
+			.len = (unsigned)slots[i].len,
+		};
+	}
+}
+
+int x86_vcpu_set_debug(struct vcpu *v, const struct arch_debug *dbg)
+{
+	struct x86_hw_slot slots[X86_NR_HW_SLOTS];
+	struct x86_dbg_flags f = {
+		.stepping = dbg->single_step,
+		.blockirq = dbg->block_irq,
+		.sw_bp = dbg->use_sw_bp,
+		.inject = dbg->inject,
+	};
+	struct kvm_guest_debug gd;
+	long ret;
+	int r;
+
+	to_x86_slots(dbg->slots, dbg->nr_slots, dbg->suppressed, slots);
+	r = x86_dbg_encode(slots, &f, &gd);
+	if (r < 0)
+		return r;
+	ret = kvm_ioctl(v->fd, KVM_SET_GUEST_DEBUG, &gd);
+	return ret < 0 ? (int)ret : 0;
+}
+
+int x86_vcpu_set_pc(struct vcpu *v, uint64_t pc)
+{
+	struct x86_cpu_state *s = x86_vcpu_state(v, X86_STATE_REGS);
+
+	if (!s)
+		return -EIO;
+	if (s->regs.rip != pc) {
+		s->regs.rip = pc;
+		s->dirty |= X86_STATE_REGS;
+	}
+	return 0;
+}
+
+static enum arch_stop_reason stop_reason(enum x86_stop_reason r)
+{
+	switch (r) {
+	case X86_STOP_SWBREAK:
+		return ARCH_STOP_SWBREAK;
+	case X86_STOP_HWBREAK:
+		return ARCH_STOP_HWBREAK;
+	case X86_STOP_WATCH_WRITE:
+		return ARCH_STOP_WATCH_WRITE;
+	case X86_STOP_WATCH_ACCESS:
+		return ARCH_STOP_WATCH_ACCESS;
+	case X86_STOP_STEP:
+		return ARCH_STOP_STEP;
+	case X86_STOP_NONE:
+	default:
+		return ARCH_STOP_NONE;
+	}
+}
+
+int x86_vcpu_classify(struct vcpu *v, const struct vmm_event *ev,
+		      const struct arch_classify_ctx *ctx,
+		      struct arch_verdict *out)
+{
+	struct x86_cpu_state *s = x86_vcpu_state(v, X86_STATE_REGS);
+	struct x86_classify_ctx xc;
+	struct x86_exit_record rec;
+	struct x86_verdict xv;
+	static __thread struct kvm_run run;
+	int ret;
+
+	if (!s)
+		return -EIO;
+	/* The exit as KVM wrote it: the reason and the union after it. */
+	memset(&run, 0, sizeof(run));
+	run.exit_reason = ev->exit_reason;
+	memcpy(run.padding, ev->exit_info, sizeof(ev->exit_info));
+	ret = x86_exit_record_from_run(&run, s->regs.rip, &rec);
+	if (ret < 0)
+		return ret;
+	memset(&xc, 0, sizeof(xc));
+	xc.sw_bp_at = ctx->sw_bp_at;
+	xc.opaque = ctx->opaque;
+	to_x86_slots(ctx->slots, ctx->nr_slots, 0, xc.hw);
+	xc.hw_suppressed = (uint8_t)ctx->suppressed;
+	xc.stepping = ctx->stepping;
+	xc.internal_step = ctx->internal_step;
+	xc.step_from = ctx->step_from;
+	xc.host.int3_exits_as_emulation_failure =
+		ctx->trap_is_emulation_failure;
+	xc.host.rf_ignored = ctx->rf_ignored;
+	xc.host.dr_data_works = ctx->dr_data_works;
+	ret = x86_classify(&rec, &xc, &xv);
+	if (ret < 0)
+		return ret;
+	memset(out, 0, sizeof(*out));
+	switch (xv.kind) {
+	case X86_VERDICT_DEBUGGER:
+		out->kind = ARCH_VERDICT_DEBUGGER;
+		break;
+	case X86_VERDICT_REINJECT:
+		out->kind = ARCH_VERDICT_REINJECT;
+		break;
+	case X86_VERDICT_INTERNAL:
+		out->kind = ARCH_VERDICT_INTERNAL;
+		break;
+	case X86_VERDICT_NOT_DEBUG:
+	default:
+		out->kind = ARCH_VERDICT_NOT_DEBUG;
+		break;
+	}
+	out->reason = stop_reason(xv.reason);
+	out->internal = xv.internal == X86_INTERNAL_CONTINUE ? ARCH_INTERNAL_CONTINUE
+		      : xv.internal == X86_INTERNAL_RESTEP   ? ARCH_INTERNAL_RESTEP
+							     : ARCH_INTERNAL_NONE;
+	out->addr = xv.addr;
+	out->vector = xv.vector;
+	out->set_pc = xv.set_pc;
+	out->rewind_pc = xv.rewind_pc;
+	return 0;
 }

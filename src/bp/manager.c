@@ -1,0 +1,429 @@
+/* The breakpoint manager. See manager.h; the strategy comes from the host
+ * probe, never from what the host is called. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "arch/arch.h"
+#include "bp/hw.h"
+#include "bp/manager.h"
+#include "bp/sw.h"
+#include "bp/watch_page.h"
+#include "vmm/probe.h"
+#include "vmm/vmm.h"
+
+#define PAGE_SIZE 4096ULL
+
+struct vcpu_bp {
+	bool stepping_over; /* kvmdbg steps this vCPU over a breakpoint */
+	uint64_t step_from;
+	uint64_t sw_lifted; /* address of the lifted trap, when lifted */
+	bool has_lifted;
+	uint64_t suppressed; /* hw slots off for the step-over */
+	unsigned inject; /* vector to deliver on the next run */
+	bool last_step; /* the last run was a debugger step */
+};
+
+struct bp_mgr {
+	struct vmm *vm;
+	struct bp_sw *sw;
+	struct bp_hw *hw;
+	struct bp_wp *wp;
+	struct bp_hw_slot slots[64];
+	unsigned nr_slots;
+	bool trap_is_emulation_failure;
+	bool rf_ignored;
+	bool dr_data_works;
+	bool sw_usable;
+	bool reinject_bp_skips_trap;
+	bool block_irq;
+	struct vcpu_bp vcpu[VMM_MAX_VCPUS];
+};
+
+static int phys_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	return vmm_read_phys(ctx, gpa, buf, len);
+}
+
+static int phys_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+	return vmm_write_phys(ctx, gpa, buf, len);
+}
+
+static int set_prot(void *ctx, uint64_t gpa_page, enum bp_wp_prot prot)
+{
+	/* bp_wp_prot and the VMM's protections share their values. */
+	return vmm_protect(ctx, gpa_page, PAGE_SIZE, (int)prot);
+}
+
+static bool hw_fits(void *ctx, enum bp_hw_type t, uint64_t addr, uint64_t len)
+{
+	return arch_host.hw_bank.fits(ctx, (int)t, addr, len);
+}
+
+/* Runs on vCPU threads: reads the watch table only. */
+static bool ram_hook(void *opaque, unsigned vcpu, uint64_t gpa, unsigned len,
+		     bool is_write, uint64_t data[4])
+{
+	struct bp_mgr *m = opaque;
+	struct bp_wp_hit hit;
+
+	if (bp_wp_check(m->wp, gpa, len, is_write, &hit) != BP_WP_HIT)
+		return false;
+	data[0] = (uint64_t)hit.type;
+	data[1] = hit.addr;
+	data[2] = hit.watch_addr;
+	data[3] = hit.watch_len;
+	return true;
+}
+
+int bp_mgr_create(struct vmm *vm, const struct kvm_probe_result *probe,
+		  struct bp_mgr **out)
+{
+	struct bp_sw_mem mem = { phys_read, phys_write, vm };
+	struct bp_hw_config hc = {
+		.nr_slots = arch_host.hw_bank.nr_slots,
+		.types = arch_host.hw_bank.types,
+		.max_len = arch_host.hw_bank.max_len,
+		.fits = hw_fits,
+	};
+	struct bp_wp_config wc = { .page_size = PAGE_SIZE, .set_prot = set_prot,
+				   .ctx = vm };
+	struct bp_mgr *m = calloc(1, sizeof(*m));
+	int ret;
+
+	if (!m)
+		return -ENOMEM;
+	m->vm = vm;
+	m->sw_usable = true;
+	if (probe) {
+		const struct kvm_probe_strategy *s = &probe->strategy;
+
+		m->trap_is_emulation_failure =
+			s->sw_bp == KVM_PROBE_SW_BP_EMULATION_FAILURE;
+		m->sw_usable = s->sw_bp != KVM_PROBE_SW_BP_NONE;
+		m->rf_ignored = s->hw_exec_resume != KVM_PROBE_RESUME_RF;
+		m->dr_data_works =
+			s->watch == KVM_PROBE_WATCH_DEBUG_REGS_ONLY ||
+			s->watch == KVM_PROBE_WATCH_DEBUG_REGS_THEN_PAGES;
+		m->reinject_bp_skips_trap = s->reinject_bp_skips_int3;
+		m->block_irq = s->step_blockirq;
+	}
+	ret = bp_sw_create(arch_host.sw_trap, arch_host.sw_trap_len, &mem,
+			   &m->sw);
+	if (ret == 0)
+		ret = bp_hw_create(&hc, &m->hw);
+	if (ret == 0)
+		ret = bp_wp_create(&wc, &m->wp);
+	if (ret < 0) {
+		bp_mgr_destroy(m);
+		return ret;
+	}
+	m->nr_slots = bp_hw_nr_slots(m->hw);
+	vmm_set_ram_hook(vm, ram_hook, m);
+	*out = m;
+	return 0;
+}
+
+void bp_mgr_destroy(struct bp_mgr *m)
+{
+	if (!m)
+		return;
+	vmm_set_ram_hook(m->vm, NULL, NULL);
+	bp_wp_destroy(m->wp);
+	bp_hw_destroy(m->hw);
+	bp_sw_destroy(m->sw);
+	free(m);
+}
+
+static void refresh_slots(struct bp_mgr *m)
+{
+	for (unsigned i = 0; i < m->nr_slots; i++)
+		bp_hw_get_slot(m->hw, i, &m->slots[i]);
+}
+
+static int translate_page(void *ctx, uint64_t gva_page, uint64_t *gpa_page)
+{
+	struct bp_mgr *m = ((void **)ctx)[0];
+	unsigned vcpu = (unsigned)(uintptr_t)((void **)ctx)[1];
+
+	return vmm_translate(m->vm, vcpu, gva_page, gpa_page);
+}
+
+static int insert_watch(struct bp_mgr *m, unsigned vcpu, enum bp_type type,
+			uint64_t addr, uint64_t len)
+{
+	void *tctx[2] = { m, (void *)(uintptr_t)vcpu };
+	int ret = -EOPNOTSUPP;
+
+	if (!len)
+		return -EINVAL;
+	/* Debug registers first where they fire; page protection for the
+	 * rest: read-only watches, more than the registers hold, any
+	 * length, and hosts whose data breakpoints never fire. */
+	if (m->dr_data_works && type != BP_WATCH_READ) {
+		ret = bp_hw_insert(m->hw, (enum bp_hw_type)type, addr, len);
+		if (ret == 0)
+			refresh_slots(m);
+		if (ret != -ENOSPC && ret != -EOPNOTSUPP)
+			return ret;
+	}
+	return bp_wp_insert(m->wp, (enum bp_wp_type)type, addr, len,
+			    translate_page, tctx);
+}
+
+int bp_mgr_insert(struct bp_mgr *m, unsigned vcpu, enum bp_type type,
+		  uint64_t addr, uint64_t kind)
+{
+	uint64_t gpa;
+	int ret;
+
+	switch (type) {
+	case BP_SW:
+		if (!m->sw_usable) {
+			/* No trap stops here; a hardware slot still can. */
+			ret = bp_hw_insert(m->hw, BP_HW_EXEC, addr, 1);
+			break;
+		}
+		ret = vmm_translate(m->vm, vcpu, addr, &gpa);
+		if (ret == 0)
+			ret = bp_sw_insert(m->sw, addr, gpa);
+		break;
+	case BP_HW:
+		ret = bp_hw_insert(m->hw, BP_HW_EXEC, addr, 1);
+		break;
+	case BP_WATCH_WRITE:
+	case BP_WATCH_READ:
+	case BP_WATCH_ACCESS:
+		return insert_watch(m, vcpu, type, addr, kind);
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (ret == 0)
+		refresh_slots(m);
+	return ret;
+}
+
+int bp_mgr_remove(struct bp_mgr *m, enum bp_type type, uint64_t addr,
+		  uint64_t kind)
+{
+	int ret;
+
+	switch (type) {
+	case BP_SW:
+		ret = m->sw_usable ? bp_sw_remove(m->sw, addr)
+				   : bp_hw_remove(m->hw, BP_HW_EXEC, addr, 1);
+		break;
+	case BP_HW:
+		ret = bp_hw_remove(m->hw, BP_HW_EXEC, addr, 1);
+		break;
+	case BP_WATCH_WRITE:
+	case BP_WATCH_READ:
+	case BP_WATCH_ACCESS:
+		ret = bp_hw_remove(m->hw, (enum bp_hw_type)type, addr, kind);
+		if (ret == -ENOENT || ret == -EOPNOTSUPP)
+			ret = bp_wp_remove(m->wp, (enum bp_wp_type)type, addr,
+					   kind);
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	refresh_slots(m);
+	return ret;
+}
+
+int bp_mgr_remove_all(struct bp_mgr *m)
+{
+	int ret = 0, r;
+
+	for (unsigned i = 0; i < VMM_MAX_VCPUS; i++) {
+		m->vcpu[i].stepping_over = false;
+		m->vcpu[i].has_lifted = false;
+		m->vcpu[i].suppressed = 0;
+		m->vcpu[i].inject = 0;
+	}
+	r = bp_sw_remove_all(m->sw);
+	if (r < 0)
+		ret = r;
+	bp_hw_remove_all(m->hw);
+	r = bp_wp_remove_all(m->wp);
+	if (r < 0 && !ret)
+		ret = r;
+	refresh_slots(m);
+	return ret;
+}
+
+size_t bp_mgr_count(const struct bp_mgr *m)
+{
+	return bp_sw_count(m->sw) + bp_hw_count(m->hw) + bp_wp_count(m->wp);
+}
+
+void bp_mgr_shadow_read(const struct bp_mgr *m, uint64_t gpa, void *buf,
+			size_t len)
+{
+	bp_sw_shadow_read(m->sw, gpa, buf, len);
+}
+
+void bp_mgr_filter_write(struct bp_mgr *m, uint64_t gpa, void *buf,
+			 size_t len)
+{
+	bp_sw_filter_write(m->sw, gpa, buf, len);
+}
+
+static bool get_pc(struct bp_mgr *m, unsigned vcpu, uint64_t *pc)
+{
+	struct vcpu *v = vmm_vcpu(m->vm, vcpu);
+
+	return v && arch_host.get_pc(v, pc) == 0;
+}
+
+static int exec_slot_at(struct bp_mgr *m, uint64_t pc)
+{
+	for (unsigned i = 0; i < m->nr_slots; i++)
+		if (m->slots[i].used && m->slots[i].type == BP_HW_EXEC &&
+		    m->slots[i].addr == pc)
+			return (int)i;
+	return -1;
+}
+
+bool bp_mgr_needs_step_over(struct bp_mgr *m, unsigned vcpu)
+{
+	struct bp_sw_info info;
+	uint64_t pc;
+
+	if (!get_pc(m, vcpu, &pc))
+		return false;
+	if (bp_sw_lookup(m->sw, pc, &info) == 0 && !info.lifted)
+		return true;
+	/* Where RF is honoured, KVM skips the breakpoint itself. */
+	return m->rf_ignored && exec_slot_at(m, pc) >= 0;
+}
+
+int bp_mgr_begin_step_over(struct bp_mgr *m, unsigned vcpu)
+{
+	struct vcpu_bp *vb = &m->vcpu[vcpu];
+	struct bp_sw_info info;
+	uint64_t pc;
+	int slot, ret;
+
+	if (!get_pc(m, vcpu, &pc))
+		return -EIO;
+	vb->stepping_over = true;
+	vb->step_from = pc;
+	vb->suppressed = 0;
+	vb->has_lifted = false;
+	if (bp_sw_lookup(m->sw, pc, &info) == 0 && !info.lifted) {
+		ret = bp_sw_lift(m->sw, pc);
+		if (ret < 0)
+			return ret;
+		vb->sw_lifted = pc;
+		vb->has_lifted = true;
+	}
+	slot = exec_slot_at(m, pc);
+	if (slot >= 0)
+		vb->suppressed = 1ULL << slot;
+	return 0;
+}
+
+int bp_mgr_end_step_over(struct bp_mgr *m, unsigned vcpu)
+{
+	struct vcpu_bp *vb = &m->vcpu[vcpu];
+	int ret = 0;
+
+	if (vb->has_lifted)
+		ret = bp_sw_replant(m->sw, vb->sw_lifted);
+	vb->has_lifted = false;
+	vb->suppressed = 0;
+	vb->stepping_over = false;
+	return ret;
+}
+
+bool bp_mgr_stepping_over(const struct bp_mgr *m, unsigned vcpu)
+{
+	return m->vcpu[vcpu].stepping_over;
+}
+
+int bp_mgr_arm_vcpu(struct bp_mgr *m, unsigned vcpu, bool step)
+{
+	struct vcpu_bp *vb = &m->vcpu[vcpu];
+	bool stepping = step || vb->stepping_over;
+	struct arch_debug dbg = {
+		.single_step = stepping,
+		.block_irq = stepping && m->block_irq,
+		.use_sw_bp = bp_sw_nr_patches(m->sw) > 0,
+		.slots = m->slots,
+		.nr_slots = m->nr_slots,
+		.suppressed = vb->suppressed,
+		.inject = vb->inject,
+	};
+	int ret;
+
+	/* Where this run starts: the classifier compares against it to tell
+	 * a finished step from a breakpoint hit again in place. A step-over
+	 * recorded its start already. */
+	if (!vb->stepping_over)
+		get_pc(m, vcpu, &vb->step_from);
+	vb->last_step = step;
+	ret = arch_host.set_debug(vmm_vcpu(m->vm, vcpu), &dbg);
+	vb->inject = 0;
+	return ret;
+}
+
+static bool sw_bp_at(void *opaque, uint64_t pc)
+{
+	struct bp_mgr *m = opaque;
+	struct bp_sw_info info;
+
+	return bp_sw_lookup(m->sw, pc, &info) == 0;
+}
+
+int bp_mgr_classify(struct bp_mgr *m, unsigned vcpu,
+		    const struct vmm_event *ev, bool stepping,
+		    struct arch_verdict *out)
+{
+	struct vcpu_bp *vb = &m->vcpu[vcpu];
+	struct vcpu *v = vmm_vcpu(m->vm, vcpu);
+	struct arch_classify_ctx ctx = {
+		.sw_bp_at = sw_bp_at,
+		.opaque = m,
+		.slots = m->slots,
+		.nr_slots = m->nr_slots,
+		.suppressed = vb->suppressed,
+		.stepping = stepping,
+		.internal_step = vb->stepping_over,
+		.step_from = vb->step_from,
+		.trap_is_emulation_failure = m->trap_is_emulation_failure,
+		.rf_ignored = m->rf_ignored,
+		.dr_data_works = m->dr_data_works,
+	};
+	int ret;
+
+	ret = arch_host.classify(v, ev, &ctx, out);
+	if (ret < 0)
+		return ret;
+	if (out->set_pc) {
+		ret = arch_host.set_pc(v, out->rewind_pc);
+		if (ret < 0)
+			return ret;
+	}
+	if (out->kind == ARCH_VERDICT_REINJECT) {
+		/* On hosts where the trap faulted instead of trapping, the
+		 * guest's handler must return past it, as after a real #BP. */
+		if (out->vector == 3 && m->reinject_bp_skips_trap &&
+		    m->trap_is_emulation_failure) {
+			uint64_t pc;
+
+			if (get_pc(m, vcpu, &pc))
+				arch_host.set_pc(v, pc + arch_host.sw_trap_len);
+		}
+		vb->inject = out->vector;
+	}
+	return 0;
+}
+
+void bp_mgr_watch_hit(const struct vmm_event *ev, int *type, uint64_t *addr)
+{
+	*type = (int)ev->hook_data[0];
+	*addr = ev->hook_data[1];
+}
