@@ -40,9 +40,9 @@ def free_port():
     return p
 
 
-def start_kvmdbg(kvmdbg, guest):
+def start_kvmdbg(kvmdbg, guest, extra=()):
     p = subprocess.Popen([kvmdbg, "--listen", "127.0.0.1:0", "--serial",
-                          "none", guest], stderr=subprocess.PIPE,
+                          "none", *extra, guest], stderr=subprocess.PIPE,
                          stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     line = p.stderr.readline().decode()
     m = re.search(r"listening on tcp 127\.0\.0\.1 (\d+)", line)
@@ -51,14 +51,14 @@ def start_kvmdbg(kvmdbg, guest):
     return p, int(m.group(1))
 
 
-def start_qemu(guest):
+def start_qemu(guest, extra=()):
     port = free_port()
     p = subprocess.Popen([shutil.which("qemu-system-x86_64"), "-M", "pc",
                           "-enable-kvm", "-m", "128", "-display", "none",
                           "-nodefaults", "-serial", "null", "-device",
                           "isa-debug-exit,iobase=0xf4,iosize=0x04",
                           "-kernel", guest, "-S", "-gdb",
-                          f"tcp:127.0.0.1:{port}"],
+                          f"tcp:127.0.0.1:{port}", *extra],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          stdin=subprocess.DEVNULL)
     for _ in range(100):

@@ -25,8 +25,19 @@ struct vcpu_bp {
 	bool last_step; /* the last run was a debugger step */
 };
 
+/* A page whose protection the watch table wants changed. Changes are
+ * applied only when the guest is about to run: gdb removes every
+ * watchpoint at each stop and inserts them again to resume, and each
+ * memslot change costs milliseconds on some hosts. */
+struct prot_page {
+	uint64_t gpa;
+	enum bp_wp_prot applied, wanted;
+};
+
 struct bp_mgr {
 	struct vmm *vm;
+	struct prot_page *pages;
+	size_t nr_pages, cap_pages;
 	struct bp_sw *sw;
 	struct bp_hw *hw;
 	struct bp_wp *wp;
@@ -53,8 +64,53 @@ static int phys_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
 
 static int set_prot(void *ctx, uint64_t gpa_page, enum bp_wp_prot prot)
 {
-	/* bp_wp_prot and the VMM's protections share their values. */
-	return vmm_protect(ctx, gpa_page, PAGE_SIZE, (int)prot);
+	struct bp_mgr *m = ctx;
+	struct prot_page *p;
+
+	for (size_t i = 0; i < m->nr_pages; i++) {
+		if (m->pages[i].gpa == gpa_page) {
+			m->pages[i].wanted = prot;
+			return 0;
+		}
+	}
+	if (prot == BP_WP_PROT_RW)
+		return 0;
+	if (m->nr_pages == m->cap_pages) {
+		size_t cap = m->cap_pages ? m->cap_pages * 2 : 16;
+
+		p = realloc(m->pages, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		m->pages = p;
+		m->cap_pages = cap;
+	}
+	m->pages[m->nr_pages++] = (struct prot_page){ gpa_page, BP_WP_PROT_RW,
+						      prot };
+	return 0;
+}
+
+/* Apply the protections the watch table wants; every vCPU is parked. */
+static int commit_prot(struct bp_mgr *m)
+{
+	size_t out = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < m->nr_pages; i++) {
+		struct prot_page *p = &m->pages[i];
+
+		if (p->applied != p->wanted && ret == 0) {
+			/* bp_wp_prot and the VMM's protections share their
+			 * values. */
+			ret = vmm_protect(m->vm, p->gpa, PAGE_SIZE,
+					  (int)p->wanted);
+			if (ret == 0)
+				p->applied = p->wanted;
+		}
+		if (p->applied != BP_WP_PROT_RW || p->wanted != BP_WP_PROT_RW)
+			m->pages[out++] = *p;
+	}
+	m->nr_pages = out;
+	return ret;
 }
 
 static bool hw_fits(void *ctx, enum bp_hw_type t, uint64_t addr, uint64_t len)
@@ -88,13 +144,13 @@ int bp_mgr_create(struct vmm *vm, const struct kvm_probe_result *probe,
 		.max_len = arch_host.hw_bank.max_len,
 		.fits = hw_fits,
 	};
-	struct bp_wp_config wc = { .page_size = PAGE_SIZE, .set_prot = set_prot,
-				   .ctx = vm };
+	struct bp_wp_config wc = { .page_size = PAGE_SIZE, .set_prot = set_prot };
 	struct bp_mgr *m = calloc(1, sizeof(*m));
 	int ret;
 
 	if (!m)
 		return -ENOMEM;
+	wc.ctx = m;
 	m->vm = vm;
 	m->sw_usable = true;
 	if (probe) {
@@ -132,6 +188,7 @@ void bp_mgr_destroy(struct bp_mgr *m)
 		return;
 	vmm_set_ram_hook(m->vm, NULL, NULL);
 	bp_wp_destroy(m->wp);
+	free(m->pages);
 	bp_hw_destroy(m->hw);
 	bp_sw_destroy(m->sw);
 	free(m);
@@ -296,8 +353,9 @@ bool bp_mgr_needs_step_over(struct bp_mgr *m, unsigned vcpu)
 		return false;
 	if (bp_sw_lookup(m->sw, pc, &info) == 0 && !info.lifted)
 		return true;
-	/* Where RF is honoured, KVM skips the breakpoint itself. */
-	return m->rf_ignored && exec_slot_at(m, pc) >= 0;
+	/* Suppressing the slot for one step works on every host, whether or
+	 * not it honours RFLAGS.RF (kvm_pvm does not). */
+	return exec_slot_at(m, pc) >= 0;
 }
 
 int bp_mgr_begin_step_over(struct bp_mgr *m, unsigned vcpu)
@@ -359,6 +417,9 @@ int bp_mgr_arm_vcpu(struct bp_mgr *m, unsigned vcpu, bool step)
 	};
 	int ret;
 
+	ret = commit_prot(m);
+	if (ret < 0)
+		return ret;
 	/* Where this run starts: the classifier compares against it to tell
 	 * a finished step from a breakpoint hit again in place. A step-over
 	 * recorded its start already. */

@@ -59,7 +59,7 @@ struct rsp_session {
 	bool thread_suffix;
 	bool threads_in_stop;
 	/* lldb-only packets were seen: 'k' then gets the X reply lldb
-	 * waits for. */
+	 * waits for, and 'x' replies carry no 'b'. */
 	bool lldb;
 
 	/* Execution state. */
@@ -803,7 +803,7 @@ static enum reply handle_X(struct rsp_session *s, const char *p,
 }
 
 /*
- * lldb (before it learnt gdb 16's 'b' prefix) classifies every reply by
+ * lldb's bare 'x' data is ambiguous: lldb 14 classifies every reply by
  * its decoded text before looking at what it asked for, so raw memory
  * that reads "OK", "+", "-" or "Exx[;hex]" would be taken for an
  * acknowledgement or an error (StringExtractorGDBRemote::GetResponseType).
@@ -834,10 +834,18 @@ static bool lldb_misreads(const uint8_t *d, size_t n)
 	return true;
 }
 
+/*
+ * 'x' has two dialects. gdb (16 and later) wants "b" before the data and
+ * uses 'x' only because our qSupported reply says binary-upload+ (the
+ * feature is the stub's, per the gdb commit that added it); lldb 14 has
+ * always sent 'x' and wants the bare data. lldb is recognised by its own
+ * packets (QThreadSuffixSupported and friends come long before its
+ * "x0,0" probe); a client that asks for binary-upload+ itself gets "b".
+ */
 static enum reply handle_x(struct rsp_session *s, const char *p,
 			   const char *end)
 {
-	bool prefix = s->client.binary_upload;
+	bool prefix = s->client.binary_upload || !s->lldb;
 	size_t room = s->packet_size - (prefix ? 1 : 0);
 	uint64_t addr, len;
 	size_t fit;

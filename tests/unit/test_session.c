@@ -73,6 +73,9 @@ struct harness {
 	unsigned closes;
 	bool destroy_on_close;
 	size_t packet_size;
+	/* Done from inside the next send of a packet, once. */
+	const char *feed_in_send;
+	bool disconnect_in_send;
 };
 
 static void h_send(void *opaque, const uint8_t *buf, size_t len)
@@ -88,6 +91,16 @@ static void h_send(void *opaque, const uint8_t *buf, size_t len)
 	}
 	memcpy(h->out + h->out_len, buf, len);
 	h->out_len += len;
+	if (len > 1 && h->feed_in_send) {
+		const char *in = h->feed_in_send;
+
+		h->feed_in_send = NULL;
+		rsp_session_input(h->s, (const uint8_t *)in, strlen(in));
+	}
+	if (len > 1 && h->disconnect_in_send) {
+		h->disconnect_in_send = false;
+		rsp_session_disconnected(h->s);
+	}
 }
 
 static void h_close(void *opaque)
@@ -1010,7 +1023,8 @@ static void test_x_lldb_mode(void **state)
 {
 	struct harness *h = *state;
 
-	/* lldb's probe. */
+	/* lldb shows itself, then probes. */
+	ask(h, "QThreadSuffixSupported", "OK");
 	ask(h, "x0,0", "OK");
 	set_mem(h, 0x1000, "ab$#*}cd");
 	ask(h, "x1000,8", "ab$#*}cd");
@@ -1037,8 +1051,15 @@ static void test_x_gdb16_mode(void **state)
 	struct harness *h = *state;
 	char want[64];
 
-	ask(h, "qSupported:binary-upload+", supported);
+	/* gdb 16 uses 'x' because the stub says binary-upload+; it need not
+	 * say so itself. Whatever is not lldb gets the 'b'. */
+	ask(h, "qSupported:multiprocess+;swbreak+;hwbreak+", supported);
 	set_mem(h, 0x1100, "OK$}");
+	ask(h, "x1100,4", "bOK$}");
+	/* A client that asks for the 'b' gets it, lldb or not. */
+	ask(h, "QThreadSuffixSupported", "OK");
+	ask(h, "x1100,4", "OK$}");
+	ask(h, "qSupported:binary-upload+", supported);
 	ask(h, "x1100,4", "bOK$}");
 	set_mem(h, 0x1100, "+");
 	ask(h, "x1100,1", "b+");
@@ -1058,8 +1079,9 @@ static void test_x_clamped_to_packet_size(void **state)
 
 	h_open(h, 512, 2, false);
 	noack(h);
-	/* Every byte needs escaping: 256 fit in 512 wire bytes. */
+	/* Every byte needs escaping: 256 fit in 512 wire bytes (lldb). */
 	memset(h->m.mem, '}', 1024);
+	ask(h, "QListThreadsInStopReply", "OK");
 	pkt(h, "x1000,400");
 	n = pop(h, buf, sizeof(buf));
 	ASSERT_EQ(n, 256);
@@ -1896,6 +1918,46 @@ static void test_disconnected(void **state)
 	ASSERT_EQ(h->closes, 0);
 }
 
+static void test_input_from_inside_send(void **state)
+{
+	struct harness *h = *state;
+
+	/* A transport that reads while it writes: the input waits for the
+	 * reply being sent, then is answered in order. */
+	h->feed_in_send = "$qC#b4$qfThreadInfo#bb";
+	pkt(h, "?");
+	expect_pkt(h, stop_t(h, 5, 1));
+	expect_pkt(h, "QC1");
+	expect_pkt(h, "m1,2");
+	expect_none(h);
+	/* The same while a stop reply goes out. */
+	pkt(h, "c");
+	h->feed_in_send = "$qC#b4";
+	mock_stop_signal(&h->m, 5, 2, RSP_REASON_NONE, 0);
+	expect_pkt(h, stop_t(h, 5, 2));
+	expect_pkt(h, "QC2");
+	expect_none(h);
+}
+
+static void test_disconnect_from_inside_send(void **state)
+{
+	struct harness *h = *state;
+	uint8_t buf[1024];
+	char q[64];
+
+	/* The write failed and the transport says so at once: nothing more
+	 * goes out, not the rest of the monitor output, not the OK. */
+	memcpy(q, "qRcmd,", 6);
+	hex_of(q + 6, "big 1000", 8);
+	h_open(h, 512, 2, false);
+	noack(h);
+	h->disconnect_in_send = true;
+	pkt(h, q);
+	pop(h, buf, sizeof(buf));
+	expect_none(h);
+	ASSERT_EQ(h->closes, 0);
+}
+
 /* A small deterministic fuzz: random packets from the protocol's own
  * vocabulary, with stops when the target runs. It must never crash or
  * stall, and every packet must be answered. */
@@ -2057,6 +2119,8 @@ int main(void)
 	    T(test_detach),
 	    T(test_destroy_from_close),
 	    T(test_disconnected),
+	    T(test_input_from_inside_send),
+	    T(test_disconnect_from_inside_send),
 	    T(test_random_packets),
 	};
 

@@ -128,6 +128,10 @@ struct want {
 
 struct row {
 	const char *name;
+	/* The probe scenario the exit was recorded in (see data/x86-exits/),
+	 * or "synthesized" for layouts built by hand from the recorded ones
+	 * and the uapi headers. */
+	const char *src;
 	struct kvm_run run;
 	uint64_t rip; /* from KVM_GET_REGS at the exit */
 	/* the tables and step state */
@@ -162,6 +166,7 @@ static const struct row rows[] = {
     /* ---- kvm_pvm: INT3 as an emulation failure ---- */
     {
 	.name = "pvm: INT3 of ours",
+	.src = "int3_sw_bp",
 	.run = PVM_INT3_1000,
 	.rip = 0x1000,
 	SW(0x1000),
@@ -171,6 +176,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "pvm: the guest's own INT3 (no INT3 of ours there)",
+	.src = "int3_sw_bp, int3_reinject, int3_reinject_rip_plus1",
 	.run = PVM_INT3_1000,
 	.rip = 0x1000,
 	SW(0x2000),
@@ -185,6 +191,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "pvm: INT3 of ours executed by the debugger's step",
+	.src = "step_int3",
 	.run = PVM_INT3_1000, /* recorded as step_int3: the same exit */
 	.rip = 0x1000,
 	SW(0x1000),
@@ -195,6 +202,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "pvm: INT3 of ours with an exec slot on it too",
+	.src = "int3_sw_bp, tables synthesized",
 	.run = PVM_INT3_1000,
 	.rip = 0x1000,
 	SW(0x1000),
@@ -209,6 +217,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "pvm: fetch from unbacked memory, no bytes: a crash",
+	.src = "fetch_unbacked",
 	.run = PVM_FETCH_UNBACKED,
 	.rip = 0x20000,
 	SW(0x1000),
@@ -217,6 +226,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "pvm: no bytes, but our INT3 is the failing instruction",
+	.src = "synthesized from fetch_unbacked",
 	/* The layout of PVM_FETCH_UNBACKED at an INT3 of ours: a host that
 	 * leaves the bytes out still names the instruction by rip. */
 	.run = PVM_FETCH_UNBACKED,
@@ -227,6 +237,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "pvm: emulation failure on another instruction",
+	.src = "synthesized, int3_sw_bp layout",
 	/* flds (%eax), the selftests' unemulatable instruction: d9 00. */
 	.run = {.exit_reason = EXIT_INTERNAL_ERROR,
 		.internal = {.suberror = SUB_EMULATION,
@@ -239,6 +250,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "pvm: first byte not 0xCC though our table says INT3",
+	.src = "synthesized, int3_sw_bp layout",
 	/* The guest rewrote its code under our breakpoint: what failed is
 	 * not our INT3. */
 	.run = {.exit_reason = EXIT_INTERNAL_ERROR,
@@ -252,6 +264,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "pvm: bytes flagged but ndata too short to hold them",
+	.src = "synthesized",
 	.run = {.exit_reason = EXIT_INTERNAL_ERROR,
 		.internal = {.suberror = SUB_EMULATION,
 			     .ndata = 2,
@@ -266,6 +279,7 @@ static const struct row rows[] = {
     /* ---- kvm_pvm: #DB exits ---- */
     {
 	.name = "pvm: the debugger's single step",
+	.src = "step1",
 	.run = DEBUG_EXIT(1, 8, 0x1011, 0xffff4ff0, 0x0),
 	.rip = 0x1011,
 	.stepping = true,
@@ -278,6 +292,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "pvm: exec breakpoint in DR0",
+	.src = "hwexec",
 	/* kvm_pvm reports dr7 as 0 whatever was programmed. */
 	.run = DEBUG_EXIT(1, 8, 0x1012, 0xffff0ff1, 0x0),
 	.rip = 0x1012,
@@ -293,6 +308,7 @@ static const struct row rows[] = {
     {
 	.name = "pvm: RF ignored: the exec breakpoint re-fires on the "
 		"internal step",
+	.src = "step_from_hwexec, hwexec_rf_resume",
 	/* Recorded stepping from 0x1012 with DR0 = 0x1012 still armed (and
 	 * identically when resuming with RFLAGS.RF set). */
 	.run = DEBUG_EXIT(1, 8, 0x1012, 0xffff0ff1, 0x0),
@@ -308,6 +324,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "pvm: the debugger's step from an exec breakpoint re-fires",
+	.src = "step_from_hwexec",
 	.run = DEBUG_EXIT(1, 8, 0x1012, 0xffff0ff1, 0x0),
 	.rip = 0x1012,
 	.hw = {EXEC(0x1012)},
@@ -321,6 +338,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "pvm: the debugger's step completes onto an exec breakpoint",
+	.src = "step_onto_hwexec",
 	/* Recorded: step from 0x1011 with DR0 = 0x1012 gives BS at 0x1012;
 	 * the breakpoint fires only on the next run. */
 	.run = DEBUG_EXIT(1, 8, 0x1012, 0xffff4ff0, 0x0),
@@ -337,6 +355,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "pvm: the debugger's step completes onto our INT3",
+	.src = "step1, tables synthesized",
 	.run = DEBUG_EXIT(1, 8, 0x1011, 0xffff4ff0, 0x0),
 	.rip = 0x1011,
 	SW(0x1011),
@@ -351,6 +370,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "pvm: step-over of a suppressed exec slot completes",
+	.src = "step_blockirq",
 	.run = DEBUG_EXIT(1, 8, 0x1013, 0xffff4ff0, 0x0),
 	.rip = 0x1013,
 	.hw = {EXEC(0x1012)},
@@ -364,6 +384,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "pvm: step-over lands on another INT3 of ours",
+	.src = "step1",
 	.run = DEBUG_EXIT(1, 8, 0x1011, 0xffff4ff0, 0x0),
 	.rip = 0x1011,
 	SW(0x1010, 0x1011),
@@ -375,6 +396,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "pvm: step-over lands on another exec slot",
+	.src = "step_blockirq",
 	.run = DEBUG_EXIT(1, 8, 0x1013, 0xffff4ff0, 0x0),
 	.rip = 0x1013,
 	.hw = {EXEC(0x1012), EXEC(0x1013)},
@@ -391,9 +413,10 @@ static const struct row rows[] = {
     },
     {
 	.name = "pvm: step-over of `jmp .` lands on its own suppressed slot",
+	.src = "step_jmp_self",
 	/* Recorded: a step of the jmp-to-self at 0x1030. One iteration ran,
 	 * so this is a hit, not another step-over. */
-	.run = DEBUG_EXIT(1, 6, 0x1030, 0xffff4ff0, 0x0),
+	.run = DEBUG_EXIT(1, 8, 0x1030, 0xffff4ff0, 0x0),
 	.rip = 0x1030,
 	.hw = {EXEC(0x1030)},
 	.suppressed = 0x1,
@@ -409,6 +432,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "pvm: a step over a watched write: DR data never fires",
+	.src = "datawrite_step",
 	/* Recorded: DR0 = 0x3000 write/4 and a step of the mov: BS only. */
 	.run = DEBUG_EXIT(1, 8, 0x1025, 0xffff4ff0, 0x0),
 	.rip = 0x1025,
@@ -423,6 +447,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "pvm: B bit of a suppressed slot is not ours",
+	.src = "synthesized",
 	.run = DEBUG_EXIT(1, 8, 0x1013, 0xffff4ff1, 0x0),
 	.rip = 0x1013,
 	.hw = {WRITE(0x3000, 4)},
@@ -438,6 +463,7 @@ static const struct row rows[] = {
     /* ---- real KVM (SVM; VMX reports the same fields) ---- */
     {
 	.name = "real: INT3 of ours, KVM_EXIT_DEBUG exception 3",
+	.src = "int3_sw_bp",
 	.run = DEBUG_EXIT(3, 0, 0x1000, 0x0, 0x0),
 	.rip = 0x1000,
 	SW(0x1000),
@@ -447,6 +473,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "real: the guest's own INT3",
+	.src = "int3_sw_bp, int3_reinject",
 	.run = DEBUG_EXIT(3, 0, 0x1000, 0x0, 0x0),
 	.rip = 0x1000,
 	SW(0x1010),
@@ -456,7 +483,8 @@ static const struct row rows[] = {
     },
     {
 	.name = "real: INT3 of ours met by the debugger's step",
-	.run = DEBUG_EXIT(3, 0, 0x1000, 0x0, 0x0),
+	.src = "step_int3",
+	.run = DEBUG_EXIT(3, 1, 0x1000, 0xffff4ff0, 0x400),
 	.rip = 0x1000,
 	SW(0x1000),
 	.stepping = true,
@@ -466,7 +494,8 @@ static const struct row rows[] = {
     },
     {
 	.name = "real: exec breakpoint in DR0",
-	.run = DEBUG_EXIT(1, 0, 0x1012, 0xffff0ff1, 0x602),
+	.src = "hwexec",
+	.run = DEBUG_EXIT(1, 1, 0x1012, 0xffff0ff1, 0x602),
 	.rip = 0x1012,
 	.hw = {EXEC(0x1012)},
 	.host = &host_real,
@@ -479,6 +508,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "real: exec breakpoint in DR2 beside a write slot",
+	.src = "synthesized",
 	.run = DEBUG_EXIT(1, 0, 0x1012, 0xffff0ff4, 0xd00628),
 	.rip = 0x1012,
 	.hw = {[1] = WRITE(0x3000, 4), [2] = EXEC(0x1012)},
@@ -492,7 +522,8 @@ static const struct row rows[] = {
     },
     {
 	.name = "real: write watchpoint, a trap after the mov",
-	.run = DEBUG_EXIT(1, 0, 0x1025, 0xffff0ff1, 0xd0602),
+	.src = "datawrite",
+	.run = DEBUG_EXIT(1, 1, 0x1025, 0xffff0ff1, 0xd0602),
 	.rip = 0x1025,
 	.hw = {WRITE(0x3000, 4)},
 	.host = &host_real,
@@ -505,7 +536,8 @@ static const struct row rows[] = {
     },
     {
 	.name = "real: a stepped write hits a watchpoint: BS and B0",
-	.run = DEBUG_EXIT(1, 0, 0x1025, 0xffff4ff1, 0xd0602),
+	.src = "datawrite_step",
+	.run = DEBUG_EXIT(1, 1, 0x1025, 0xffff4ff1, 0xd0602),
 	.rip = 0x1025,
 	.hw = {WRITE(0x3000, 4)},
 	.stepping = true,
@@ -519,7 +551,8 @@ static const struct row rows[] = {
     },
     {
 	.name = "real: a step-over's instruction hits a watchpoint",
-	.run = DEBUG_EXIT(1, 0, 0x1025, 0xffff4ff1, 0xd0602),
+	.src = "datawrite_step",
+	.run = DEBUG_EXIT(1, 1, 0x1025, 0xffff4ff1, 0xd0602),
 	.rip = 0x1025,
 	SW(0x1020),
 	.hw = {WRITE(0x3000, 4)},
@@ -534,6 +567,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "real: two watchpoints hit: the lowest slot reports",
+	.src = "synthesized",
 	.run = DEBUG_EXIT(1, 0, 0x1025, 0xffff0ffa, 0x50f00688),
 	.rip = 0x1025,
 	.hw = {[1] = ACCESS(0x3000, 4), [3] = WRITE(0x3002, 2)},
@@ -546,7 +580,8 @@ static const struct row rows[] = {
     },
     {
 	.name = "real: the debugger's single step",
-	.run = DEBUG_EXIT(1, 0, 0x1011, 0xffff4ff0, 0x400),
+	.src = "step1",
+	.run = DEBUG_EXIT(1, 1, 0x1011, 0xffff4ff0, 0x400),
 	.rip = 0x1011,
 	.stepping = true,
 	.step_from = 0x1010,
@@ -559,7 +594,8 @@ static const struct row rows[] = {
     {
 	.name = "real: BS and an exec B bit together while the debugger "
 		"steps",
-	.run = DEBUG_EXIT(1, 0, 0x1012, 0xffff4ff1, 0x602),
+	.src = "step_onto_hwexec",
+	.run = DEBUG_EXIT(1, 1, 0x1012, 0xffff4ff1, 0x602),
 	.rip = 0x1012,
 	.hw = {EXEC(0x1012)},
 	.stepping = true,
@@ -576,6 +612,7 @@ static const struct row rows[] = {
     {
 	.name = "real: exec breakpoint hit while the debugger steps, "
 		"elsewhere",
+	.src = "synthesized",
 	/* E.g. the stepped instruction faulted and the handler's first
 	 * instruction carries the breakpoint: no BS, not the start. */
 	.run = DEBUG_EXIT(1, 0, 0x1120, 0xffff0ff1, 0x602),
@@ -592,8 +629,41 @@ static const struct row rows[] = {
 		 .step_over = 0x1},
     },
     {
+	.name = "real: the debugger's step from an exec breakpoint re-fires",
+	.src = "step_from_hwexec",
+	/* KVM sets no RF for a single step: stepping from an armed
+	 * instruction breakpoint faults on it first, as on kvm_pvm. */
+	.run = DEBUG_EXIT(1, 1, 0x1012, 0xffff0ff1, 0x602),
+	.rip = 0x1012,
+	.hw = {EXEC(0x1012)},
+	.stepping = true,
+	.step_from = 0x1012,
+	.host = &host_real,
+	.want = {.kind = X86_VERDICT_INTERNAL,
+		 .internal = X86_INTERNAL_RESTEP,
+		 .rewind_pc = 0x1012,
+		 .step_over = 0x1},
+    },
+    {
+	.name = "real: unemulatable fetch, no bytes, at an INT3 of ours",
+	.src = "fetch_unbacked",
+	/* KVM's own emulation-failure data (SVM exit code 0x400, NPF, and
+	 * the gpa), no instruction bytes: on a host that reports INT3 as
+	 * #BP this is never our INT3, whatever the table says. */
+	.run = {.exit_reason = EXIT_INTERNAL_ERROR,
+		.internal = {.suberror = SUB_EMULATION,
+			     .ndata = 6,
+			     .data = {0x0, 0x400, 0x100000014, 0x20000, 0x0,
+				      0x0}}},
+	.rip = 0x20000,
+	SW(0x20000),
+	.host = &host_real,
+	.want = W_NOT_DEBUG(0x20000),
+    },
+    {
 	.name = "real: step-over of an INT3 of ours completes",
-	.run = DEBUG_EXIT(1, 0, 0x1011, 0xffff4ff0, 0x400),
+	.src = "step1",
+	.run = DEBUG_EXIT(1, 1, 0x1011, 0xffff4ff0, 0x400),
 	.rip = 0x1011,
 	SW(0x1010),
 	.internal_step = true,
@@ -605,7 +675,8 @@ static const struct row rows[] = {
     },
     {
 	.name = "real: the guest's own TF (BS, nobody stepping)",
-	.run = DEBUG_EXIT(1, 0, 0x1011, 0xffff4ff0, 0x400),
+	.src = "guest_tf",
+	.run = DEBUG_EXIT(1, 1, 0x1011, 0xffff4ff0, 0x400),
 	.rip = 0x1011,
 	.hw = {EXEC(0x1012)},
 	.host = &host_real,
@@ -613,6 +684,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "real: #DB with no DR6 bits (ICEBP)",
+	.src = "synthesized",
 	.run = DEBUG_EXIT(1, 0, 0x1011, 0xffff0ff0, 0x602),
 	.rip = 0x1011,
 	.hw = {EXEC(0x1012)},
@@ -621,6 +693,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "real: B2 set for a slot we do not use",
+	.src = "synthesized",
 	/* The SDM lets B bits report conditions DR7 does not enable. */
 	.run = DEBUG_EXIT(1, 0, 0x1011, 0xffff0ff4, 0x602),
 	.rip = 0x1011,
@@ -630,6 +703,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "real: exec B bit for a slot that names another address",
+	.src = "synthesized",
 	.run = DEBUG_EXIT(1, 0, 0x1013, 0xffff0ff1, 0x602),
 	.rip = 0x1013,
 	.hw = {EXEC(0x1012)},
@@ -638,6 +712,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "real: BD, the guest touched a debug register",
+	.src = "synthesized",
 	.run = DEBUG_EXIT(1, 0, 0x1040, 0xffff2ff0, 0x602),
 	.rip = 0x1040,
 	.hw = {EXEC(0x1012)},
@@ -646,6 +721,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "real: emulation failure at an INT3 of ours",
+	.src = "synthesized",
 	/* Not how VMX/SVM report INT3, but rip names the failing
 	 * instruction and the bytes prove it is ours. */
 	.run = {.exit_reason = EXIT_INTERNAL_ERROR,
@@ -659,6 +735,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "real: emulation failure at an INT3 not ours",
+	.src = "synthesized",
 	.run = {.exit_reason = EXIT_INTERNAL_ERROR,
 		.internal = {.suberror = SUB_EMULATION,
 			     .ndata = 3,
@@ -670,6 +747,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "any: KVM_EXIT_DEBUG with an exception we do not know",
+	.src = "synthesized",
 	.run = DEBUG_EXIT(6, 0, 0x1040, 0x0, 0x0),
 	.rip = 0x1040,
 	SW(0x1040),
@@ -678,6 +756,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "any: internal error, delivery-event suberror",
+	.src = "synthesized",
 	.run = {.exit_reason = EXIT_INTERNAL_ERROR,
 		.internal = {.suberror = SUB_DELIVERY_EV,
 			     .ndata = 4,
@@ -689,6 +768,7 @@ static const struct row rows[] = {
     },
     {
 	.name = "any: not a debug exit (HLT)",
+	.src = "synthesized",
 	.run = {.exit_reason = EXIT_HLT},
 	.rip = 0x1001,
 	SW(0x1000),
@@ -746,6 +826,7 @@ static void test_row(void **state)
 	struct x86_classify_ctx ctx;
 	struct x86_verdict v;
 
+	print_message("recorded as: %s\n", r->src);
 	ASSERT_EQ(x86_exit_record_from_run(&r->run, r->rip, &ex), 0);
 	row_ctx(r, &ctx);
 	ASSERT_EQ(x86_classify(&ex, &ctx, &v), 0);

@@ -110,7 +110,9 @@ static int lowest_slot(uint8_t mask)
  * byte. So the stop pc needs no rewinding for gdb's swbreak, and a
  * reinjected #BP keeps rip on the INT3: KVM injects BP_VECTOR as a software
  * exception with the length it saved at the exit (VMX event_exit_inst_len)
- * or by skipping the instruction (SVM without NRIPS).
+ * or by skipping the instruction (SVM without NRIPS). Recorded on SVM: the
+ * guest's handler saw INT3 + 1 with rip left alone, and rip moved past the
+ * INT3 beforehand made KVM skip a second instruction.
  */
 static void classify_bp(const struct x86_exit_record *ex,
 			const struct x86_classify_ctx *ctx,

@@ -152,6 +152,24 @@ struct x86_verdict {
 };
 
 /*
+ * The stop pc on each host. gdb's swbreak+ wants the breakpoint's own
+ * address (not the address after it, as Linux ptrace reports), and both
+ * host kinds already stop there:
+ * - VMX/SVM #BP: debug.arch.pc = CS.base + rip = the INT3 (vmx.c
+ *   handle_exception_nmi, svm.c bp_interception; the selftest debug_regs
+ *   asserts pc == its int3 label, then skips one byte; recorded alike), so
+ *   rewind_pc = rip.
+ * - kvm_pvm emulation failure: rip = the INT3 (recorded), rewind_pc = rip.
+ * - #DB: instruction breakpoints are faults (pc = the breakpoint), data
+ *   breakpoints and single steps are traps (pc = the next instruction).
+ * Only reinjecting a guest's INT3 on kvm_pvm moves rip, to the INT3 + 1.
+ * kvmdbg's guests use flat segments, so the linear pc equals rip.
+ *
+ * Resuming from a stop whose step_over is not 0: where RF is honoured, set
+ * RFLAGS.RF; with host.rf_ignored, run one internal step (step_from = rip,
+ * those slots in hw_suppressed), then restore them and continue. INTERNAL
+ * RESTEP asks for the same when a step made no progress.
+ *
  * Classify one exit. Precedence, first match wins:
  *
  * KVM_EXIT_DEBUG, exception 3 (#BP), pc = the INT3 on VMX and SVM:

@@ -1,15 +1,15 @@
-"""Memory reads against the image: the bytes at $pc and every loaded
-segment (text, data, the zeroed bss) as kvmdbg loaded them; unmapped,
-non-canonical and past-the-end-of-RAM addresses raise gdb.MemoryError, and
-a read that runs off the end of RAM fails as a whole. Then the guest runs
-to its exit."""
+"""Memory reads against the image: the bytes at $pc (read_memory, the x
+command, an expression) and every loaded segment (text, data, the zeroed
+bss) as kvmdbg loaded them; unmapped, non-canonical and past-the-end-of-RAM
+addresses raise gdb.MemoryError, and so does a read that runs off the end
+of RAM. Then the guest runs to its exit."""
 import os
 import sys
 
 import gdb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gdbtest import (Failure, connect, env, expect, expect_eq,  # noqa: E402
+from gdbtest import (Failure, connect, env, expect_eq,  # noqa: E402
                      expect_exit, pc, read, run)
 from elfimage import Image  # noqa: E402
 
@@ -32,6 +32,11 @@ def body():
     expect_eq("pc at the entry", here, img.entry)
     expect_eq("16 bytes at $pc", read(here, 16).hex(),
               img.bytes_at(here, 16).hex())
+    # The x command prints what it reads: "0x107059 <_start64>:\t0xfa...".
+    text = gdb.execute("x/16xb $pc", to_string=True)
+    shown = bytes(int(b, 16) for ln in text.splitlines()
+                  for b in ln.split(":", 1)[1].split())
+    expect_eq("x/16xb $pc", shown.hex(), img.bytes_at(here, 16).hex())
     word = int(gdb.parse_and_eval("*(unsigned int *)$pc")) & 0xffffffff
     expect_eq("*(unsigned int *)$pc", word,
               int.from_bytes(img.bytes_at(here, 4), "little"))

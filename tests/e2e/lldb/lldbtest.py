@@ -2,7 +2,8 @@
 Python (`lldb -b -o 'command script import SCRIPT'`; lldb's Python module
 cannot be imported from a standalone interpreter on Debian 12). A script's
 __lldb_init_module calls run(debugger, body): `quit 0` when body returns,
-`quit 1` after printing "FAIL: ..." when it raises.
+`quit 1` after printing "FAIL: ..." when it raises. Commands run through
+command() print what they print, as in a session.
 
 The driver (tests/e2e/test_lldb.py) passes parameters in the environment:
 KVMDBG_REMOTE (host:port), KVMDBG_GUEST (the image)."""
@@ -107,13 +108,22 @@ def reg(frame, name):
 
 
 def run(debugger, body):
+    """body(own) with a debugger of the script's own, then quit lldb.
+
+    Not lldb's own debugger: its event-handler thread prints every stop
+    and may build a stop's frame list only after the script has resumed
+    the process; that stale list then shows at the next stop (seen here:
+    a SIGINT stop shown at the entry pc although the stop reply carried
+    main's). A debugger created here has no such thread."""
     code = 1
+    own = lldb.SBDebugger.Create(False)
     try:
-        body(debugger)
+        body(own)
         log("lldb script: PASS")
         code = 0
     except Failure as f:
         log(f"FAIL: {f}")
     except Exception:  # noqa: B902 - an lldb or script error
         log("FAIL: exception:\n" + traceback.format_exc())
+    lldb.SBDebugger.Destroy(own)
     debugger.HandleCommand(f"quit {code}")

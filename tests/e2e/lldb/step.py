@@ -7,7 +7,7 @@ to the exit: exit status 1."""
 import lldb
 
 from lldbtest import (Failure, connect, env, expect, expect_eq,  # noqa
-                      log, reg, run)
+                      log, reg, run, wait_state)
 import x86step
 from elfimage import Image
 
@@ -15,9 +15,14 @@ MAX_STEPS = 3000
 
 
 def body(debugger):
-    debugger.SetAsync(False)
     img = Image(env("KVMDBG_GUEST"))
-    target, process = connect(debugger, debugger.GetListener())
+    # Connect asynchronously and wait for the stop (a synchronous
+    # ConnectRemote returns before it), then step synchronously.
+    debugger.SetAsync(True)
+    listener = lldb.SBListener("kvmdbg-test")
+    target, process = connect(debugger, listener)
+    wait_state(listener, [lldb.eStateStopped])
+    debugger.SetAsync(False)
     expect_eq("state after connecting", process.GetState(),
               lldb.eStateStopped)
     thread = process.GetSelectedThread()
