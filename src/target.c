@@ -31,6 +31,16 @@ struct kvm_target {
 	/* The debugger's last resume, kept while kvmdbg steps a vCPU over
 	 * its own breakpoint or reinjects a guest exception first. */
 	struct rsp_resume pending;
+	/* A step kvmdbg completed without running the vCPU (HLT): reported
+	 * as that thread's step stop at the next poll. */
+	bool emulated_step;
+	unsigned emulated_step_vcpu;
+	/* Per vCPU: its last reported stop was one of our breakpoints at this
+	 * pc. Only then does resuming it there step over the breakpoint; a
+	 * vCPU that merely arrives at one (jump, or another vCPU's stop
+	 * parked it there) must hit it. */
+	bool bp_stop[RSP_MAX_THREADS];
+	uint64_t bp_stop_pc[RSP_MAX_THREADS];
 };
 
 static struct kvm_target *T(void *t)
@@ -278,9 +288,27 @@ static int do_resume(struct kvm_target *t)
 	unsigned n = nr_threads(t);
 	int ret;
 
+	/* A step kvmdbg can complete itself is reported at once, before
+	 * anything runs: all-stop allows a step that takes no time. */
 	for (unsigned i = 0; i < n; i++) {
-		if (pending_action(t, i) == RSP_ACTION_STOP ||
-		    !bp_mgr_needs_step_over(t->bp, i))
+		enum rsp_action a = pending_action(t, i);
+
+		if ((a == RSP_ACTION_STEP || a == RSP_ACTION_RANGE_STEP) &&
+		    arch_host.emulate_step &&
+		    arch_host.emulate_step(vmm_vcpu(t->vm, i)) == 1) {
+			t->emulated_step = true;
+			t->emulated_step_vcpu = i;
+			t->running = true;
+			t->host.wake(t->host.opaque);
+			return 0;
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t pc;
+
+		if (pending_action(t, i) == RSP_ACTION_STOP || !t->bp_stop[i] ||
+		    arch_host.get_pc(vmm_vcpu(t->vm, i), &pc) < 0 ||
+		    pc != t->bp_stop_pc[i] || !bp_mgr_needs_step_over(t->bp, i))
 			continue;
 		ret = bp_mgr_begin_step_over(t->bp, i);
 		if (ret == 0)
@@ -304,6 +332,7 @@ static int do_resume(struct kvm_target *t)
 	for (unsigned i = 0; i < n; i++) {
 		if (pending_action(t, i) == RSP_ACTION_STOP)
 			continue;
+		t->bp_stop[i] = false;
 		ret = vmm_resume_one(t->vm, i);
 		if (ret < 0) {
 			log_error("cannot resume vCPU %u: %s", i, strerror(-ret));
@@ -451,6 +480,11 @@ static bool debug_event(struct kvm_target *t, const struct vmm_event *ev,
 		if (stepping_over)
 			bp_mgr_end_step_over(t->bp, i);
 		stop->reason = stop_reasons[v.reason];
+		if (v.reason == ARCH_STOP_SWBREAK ||
+		    v.reason == ARCH_STOP_HWBREAK) {
+			t->bp_stop[i] = arch_host.get_pc(vmm_vcpu(t->vm, i),
+							 &t->bp_stop_pc[i]) == 0;
+		}
 		if (v.reason == ARCH_STOP_WATCH_WRITE ||
 		    v.reason == ARCH_STOP_WATCH_READ ||
 		    v.reason == ARCH_STOP_WATCH_ACCESS)
@@ -458,6 +492,15 @@ static bool debug_event(struct kvm_target *t, const struct vmm_event *ev,
 		return true;
 	case ARCH_VERDICT_NOT_DEBUG:
 	default:
+		if (!stepping_over && bp_mgr_begin_fetch_step(t->bp, i) == 1) {
+			ret = apply_debug(t, i, false);
+			if (ret == 0)
+				ret = vmm_resume_one(t->vm, i);
+			if (ret == 0) {
+				t->running = true;
+				return false;
+			}
+		}
 		if (stepping_over)
 			bp_mgr_end_step_over(t->bp, i);
 		log_error("%s: not a breakpoint of kvmdbg's; stopped with "
@@ -479,6 +522,18 @@ bool kvm_target_poll(struct kvm_target *t, struct rsp_stop *stop)
 			continue;
 		t->running = false;
 		t->interrupt_pending = false;
+		return true;
+	}
+	if (t->emulated_step) {
+		t->emulated_step = false;
+		t->running = false;
+		t->interrupt_pending = false;
+		memset(stop, 0, sizeof(*stop));
+		stop->kind = RSP_STOP_SIGNAL;
+		stop->signal = RSP_SIG_TRAP;
+		stop->thread = t->emulated_step_vcpu + 1;
+		t->last_thread = stop->thread;
+		t->why[0] = 0;
 		return true;
 	}
 	if (t->interrupt_pending) {

@@ -132,6 +132,11 @@ struct arch_ops {
 	/* Guest debugging for the next run of this vCPU. */
 	int (*set_debug)(struct vcpu *v, const struct arch_debug *dbg);
 	int (*set_pc)(struct vcpu *v, uint64_t pc);
+	/* A single-step of the instruction at pc that kvmdbg completes
+	 * itself instead of running it: 1 when it did (pc moved on), 0
+	 * when the vCPU must run the step. x86: HLT, whose single-step
+	 * leaves some hosts unable to deliver interrupts. */
+	int (*emulate_step)(struct vcpu *v);
 	/* The trap instruction software breakpoints patch in. */
 	const uint8_t *sw_trap;
 	size_t sw_trap_len;

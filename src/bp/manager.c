@@ -22,6 +22,7 @@ struct vcpu_bp {
 	bool has_lifted;
 	uint64_t suppressed; /* hw slots off for the step-over */
 	unsigned inject; /* vector to deliver on the next run */
+	bool fetch_step; /* stepping with code pages lifted */
 	bool last_step; /* the last run was a debugger step */
 };
 
@@ -32,6 +33,9 @@ struct vcpu_bp {
 struct prot_page {
 	uint64_t gpa;
 	enum bp_wp_prot applied, wanted;
+	/* Mapped read-only for one step so code on it can be fetched; the
+	 * next commit after the step puts it back. */
+	bool fetch_lifted;
 };
 
 struct bp_mgr {
@@ -84,8 +88,9 @@ static int set_prot(void *ctx, uint64_t gpa_page, enum bp_wp_prot prot)
 		m->pages = p;
 		m->cap_pages = cap;
 	}
-	m->pages[m->nr_pages++] = (struct prot_page){ gpa_page, BP_WP_PROT_RW,
-						      prot };
+	m->pages[m->nr_pages++] = (struct prot_page){ .gpa = gpa_page,
+						      .applied = BP_WP_PROT_RW,
+						      .wanted = prot };
 	return 0;
 }
 
@@ -98,7 +103,7 @@ static int commit_prot(struct bp_mgr *m)
 	for (size_t i = 0; i < m->nr_pages; i++) {
 		struct prot_page *p = &m->pages[i];
 
-		if (p->applied != p->wanted && ret == 0) {
+		if (p->applied != p->wanted && !p->fetch_lifted && ret == 0) {
 			/* bp_wp_prot and the VMM's protections share their
 			 * values. */
 			ret = vmm_protect(m->vm, p->gpa, PAGE_SIZE,
@@ -384,10 +389,62 @@ int bp_mgr_begin_step_over(struct bp_mgr *m, unsigned vcpu)
 	return 0;
 }
 
+/* KVM cannot execute from a page without a memslot: an instruction
+ * fetch from a page unmapped for a read or access watchpoint fails as an
+ * emulation failure. Map that page read-only for one step of this vCPU
+ * (writes still trap); reads that this one instruction makes of watched
+ * bytes on that same page are not seen. */
+int bp_mgr_begin_fetch_step(struct bp_mgr *m, unsigned vcpu)
+{
+	struct vcpu_bp *vb = &m->vcpu[vcpu];
+	bool lifted = false;
+	uint64_t pc, va[2];
+
+	if (!get_pc(m, vcpu, &pc))
+		return 0;
+	/* The longest x86 instruction may reach into the next page. */
+	va[0] = pc;
+	va[1] = pc + 15;
+	for (unsigned k = 0; k < 2; k++) {
+		uint64_t gpa;
+
+		if (vmm_translate(m->vm, vcpu, va[k], &gpa) < 0)
+			continue;
+		gpa &= ~(PAGE_SIZE - 1);
+		for (size_t i = 0; i < m->nr_pages; i++) {
+			struct prot_page *p = &m->pages[i];
+
+			if (p->gpa != gpa || p->applied != BP_WP_PROT_NONE ||
+			    p->fetch_lifted)
+				continue;
+			if (vmm_protect(m->vm, gpa, PAGE_SIZE,
+					(int)BP_WP_PROT_RO) < 0)
+				return -EIO;
+			p->applied = BP_WP_PROT_RO;
+			p->fetch_lifted = true;
+			lifted = true;
+		}
+	}
+	if (!lifted)
+		return 0;
+	vb->stepping_over = true;
+	vb->fetch_step = true;
+	vb->step_from = pc;
+	vb->suppressed = 0;
+	vb->has_lifted = false;
+	return 1;
+}
+
 int bp_mgr_end_step_over(struct bp_mgr *m, unsigned vcpu)
 {
 	struct vcpu_bp *vb = &m->vcpu[vcpu];
 	int ret = 0;
+
+	if (vb->fetch_step) {
+		for (size_t i = 0; i < m->nr_pages; i++)
+			m->pages[i].fetch_lifted = false;
+		vb->fetch_step = false;
+	}
 
 	if (vb->has_lifted)
 		ret = bp_sw_replant(m->sw, vb->sw_lifted);

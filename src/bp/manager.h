@@ -56,6 +56,10 @@ void bp_mgr_filter_write(struct bp_mgr *m, uint64_t gpa, void *buf,
 bool bp_mgr_needs_step_over(struct bp_mgr *m, unsigned vcpu);
 int bp_mgr_begin_step_over(struct bp_mgr *m, unsigned vcpu);
 int bp_mgr_end_step_over(struct bp_mgr *m, unsigned vcpu);
+/* After an emulation failure: was it a fetch from a page unmapped for a
+ * watchpoint? Then that page is mapped read-only for one internal step
+ * (returns 1; finish with bp_mgr_end_step_over), else 0. */
+int bp_mgr_begin_fetch_step(struct bp_mgr *m, unsigned vcpu);
 bool bp_mgr_stepping_over(const struct bp_mgr *m, unsigned vcpu);
 
 /* Program vCPU `vcpu` for its next run: single-step or not, the global

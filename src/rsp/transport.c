@@ -414,7 +414,7 @@ static int listen_unix(struct rsp_transport *t, const char *path, char *err,
 	t->listener.h.data = t;
 	t->open_handles++;
 	/* Created 0600 from the start: no window where others may connect. */
-	old = umask(077);
+	old = umask(0177);
 	ret = uv_pipe_bind(&t->listener.pipe, path);
 	umask(old);
 	if (ret == 0)

@@ -452,6 +452,7 @@ const struct arch_ops arch_host = {
 	.gdb_triple = "x86_64-unknown-none",
 	.set_debug = x86_vcpu_set_debug,
 	.set_pc = x86_vcpu_set_pc,
+	.emulate_step = x86_vcpu_emulate_step,
 	.sw_trap = x86_sw_trap,
 	.sw_trap_len = sizeof(x86_sw_trap),
 	.hw_bank = {

@@ -228,3 +228,23 @@ int x86_vcpu_classify(struct vcpu *v, const struct vmm_event *ev,
 	out->rewind_pc = xv.rewind_pc;
 	return 0;
 }
+
+/* A step of HLT completes at once, as when a pending interrupt wakes it:
+ * the interrupt stays pending and arrives once the guest runs freely.
+ * Stepping HLT in the guest instead can leave the vCPU unable to take
+ * interrupts on some hosts (kvm_pvm), which hangs the guest. */
+int x86_vcpu_emulate_step(struct vcpu *v)
+{
+	struct x86_cpu_state *s = x86_vcpu_state(v, X86_STATE_REGS);
+	uint64_t gpa, left;
+	uint8_t insn;
+
+	if (!s)
+		return -EIO;
+	if (arch_host.translate(v, s->regs.rip, &gpa, &left) < 0 ||
+	    vmm_read_phys(v->vm, gpa, &insn, 1) < 0 || insn != 0xf4)
+		return 0;
+	s->regs.rip += 1;
+	s->dirty |= X86_STATE_REGS;
+	return 1;
+}

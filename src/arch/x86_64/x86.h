@@ -30,6 +30,7 @@ extern const uint8_t x86_sw_trap[1];
 bool x86_bank_fits(void *ctx, int type, uint64_t addr, uint64_t len);
 int x86_vcpu_set_debug(struct vcpu *v, const struct arch_debug *dbg);
 int x86_vcpu_set_pc(struct vcpu *v, uint64_t pc);
+int x86_vcpu_emulate_step(struct vcpu *v);
 int x86_vcpu_classify(struct vcpu *v, const struct vmm_event *ev,
 		      const struct arch_classify_ctx *ctx,
 		      struct arch_verdict *out);

@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""Server behaviour that is not one debugger command: Unix sockets, --once,
+the end of --stdio input, a triple fault seen by gdb, single-steps that
+never land in an interrupt handler, and kvmdbg stepping a vCPU over its
+own breakpoint when a raw client resumes it there."""
+import os
+import re
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from kvmdbg_test import Failure, expect_eq, expect_in, main, need_kvm  # noqa
+from rsp_client import RspClient, from_le_hex, stop_fields  # noqa
+from test_gdb import Kvmdbg, check_sanitizer, guest  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "gdb"))
+from elfimage import Image  # noqa: E402
+
+KVMDBG = os.environ.get("KVMDBG", "kvmdbg")
+RIP = 0x10  # gdb's amd64 register number of rip
+
+
+def symbols(image):
+    out = subprocess.run(["nm", image], stdout=subprocess.PIPE,
+                         check=True).stdout.decode()
+    return {f[2]: int(f[0], 16) for f in
+            (ln.split() for ln in out.splitlines()) if len(f) == 3}
+
+
+def source_line(name, marker):
+    """Line number of the first line of tests/guests/NAME containing
+    marker, so tests never hard-code line numbers."""
+    path = os.path.join(HERE, "..", "guests", name)
+    for n, line in enumerate(open(path), 1):
+        if marker in line:
+            return n
+    raise Failure(f"{marker!r} not found in {path}")
+
+
+def wait_exit(proc, timeout=20):
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise Failure(f"kvmdbg did not exit within {timeout}s")
+
+
+def case_unix():
+    """--listen unix:PATH: a socket only its owner may use (0600), which
+    serves the protocol like TCP."""
+    need_kvm()
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "kvmdbg.sock")
+        err = open(os.path.join(d, "stderr"), "w+b")
+        p = subprocess.Popen([KVMDBG, "--listen", "unix:" + path,
+                              guest("loop")], stdout=subprocess.DEVNULL,
+                             stderr=err, stdin=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 20
+            while f"kvmdbg: listening on unix {path}" not in \
+                    open(err.name).read():
+                if time.monotonic() > deadline or p.poll() is not None:
+                    raise Failure("no listening line: "
+                                  + open(err.name).read())
+                time.sleep(0.02)
+            st = os.lstat(path)
+            if not stat.S_ISSOCK(st.st_mode):
+                raise Failure(f"{path} is not a socket")
+            expect_eq("socket permissions", oct(st.st_mode & 0o777),
+                      oct(0o600))
+            c = RspClient(path)
+            fields, sig = stop_fields(c.command("?"))
+            expect_eq("initial stop signal", sig, 5)
+            expect_eq("initial stop thread", fields["thread"], "1")
+            expect_eq("vKill", c.command("vKill;1"), b"OK")
+            c.close()
+            expect_eq("kvmdbg status after vKill", wait_exit(p), 0)
+            check_sanitizer("stderr", open(err.name).read())
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        if os.path.exists(path):
+            raise Failure("the socket file was left behind")
+
+
+def case_once():
+    """--once: kvmdbg exits when its debugger goes away; without it, the
+    next debugger finds the guest where the last one left it."""
+    need_kvm()
+    with Kvmdbg("--once", guest("loop")) as k:
+        c = RspClient(("127.0.0.1", k.port))
+        stop_fields(c.command("?"))
+        c.close()
+        expect_eq("status after the debugger left", k.wait(20), 0)
+        check_sanitizer("stderr", k.stderr())
+
+
+def case_stdio_eof():
+    """With --stdio, the end of input ends the run."""
+    need_kvm()
+    p = subprocess.Popen([KVMDBG, "--stdio", guest("loop")],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    p.stdin.write(b"$?#3f")
+    p.stdin.flush()
+    got = b""
+    deadline = time.monotonic() + 20
+    while b"#" not in got.lstrip(b"+"):
+        if time.monotonic() > deadline:
+            raise Failure(f"no reply to '?': {got!r}")
+        got += os.read(p.stdout.fileno(), 4096)
+    if not re.search(rb"\$T05thread:1;", got):
+        raise Failure(f"unexpected reply to '?': {got!r}")
+    p.stdin.close()
+    expect_eq("status at the end of input", wait_exit(p), 0)
+    check_sanitizer("stderr", p.stderr.read().decode())
+
+
+GDB_TRIPLE = r'''
+import gdb
+stops = []
+gdb.events.stop.connect(lambda ev: stops.append(ev))
+gdb.execute("target remote %(remote)s")
+gdb.execute("continue")
+ev = stops[-1]
+ok = isinstance(ev, gdb.SignalEvent) and ev.stop_signal == "SIGSEGV"
+insn = gdb.selected_frame().architecture().disassemble(
+    int(gdb.parse_and_eval("$pc")))[0]["asm"]
+cr3 = int(gdb.parse_and_eval("$cr3"))
+print("RESULT signal=%%s insn=%%s cr3=%%#x" %% (
+    getattr(ev, "stop_signal", type(ev).__name__), insn.split()[0], cr3))
+gdb.execute("kill")
+gdb.execute("quit %%d" %% (0 if ok else 1))
+'''
+
+
+def run_gdb(script, remote, timeout=60):
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(script % {"remote": remote})
+    try:
+        r = subprocess.run(["gdb", "-batch", "-nx", "-x", f.name],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=timeout, stdin=subprocess.DEVNULL)
+    finally:
+        os.unlink(f.name)
+    return r.returncode, r.stdout.decode()
+
+
+def case_triple_gdb():
+    """A triple fault under a debugger stops every vCPU and reports
+    SIGSEGV with the faulting vCPU's state intact."""
+    need_kvm()
+    with Kvmdbg(guest("triple")) as k:
+        rc, out = run_gdb(GDB_TRIPLE, k.remote)
+        m = re.search(r"RESULT signal=(\S+) insn=(\S+) cr3=(\S+)", out)
+        if not m:
+            raise Failure(f"gdb printed no result:\n{out}")
+        expect_eq("stop signal", m.group(1), "SIGSEGV")
+        expect_eq("faulting instruction", m.group(2), "ud2")
+        if int(m.group(3), 16) == 0:
+            raise Failure("cr3 reads 0: the faulting state is not intact")
+        expect_eq("gdb status", rc, 0)
+        expect_eq("kvmdbg status after kill", k.wait(20), 0)
+        expect_in("guest output", "triple: about to triple fault",
+                  k.stdout())
+
+
+GDB_TIMER = r'''
+import gdb
+gdb.execute("set pagination off")
+gdb.execute("target remote %(remote)s")
+gdb.execute("break timer.c:%(line)d")
+gdb.execute("continue")
+gdb.execute("delete")
+stubs = int(gdb.parse_and_eval("(long)&isr_stubs"))
+handlers = []
+for name in ("isr_common", "isr_dispatch", "timer_interrupt"):
+    b = gdb.block_for_pc(int(gdb.parse_and_eval("(long)&" + name)))
+    handlers.append((name, b.function.value().address if b and b.function
+                     else None))
+ticks0 = int(gdb.parse_and_eval("ticks"))
+bad = []
+for i in range(%(steps)d):
+    gdb.execute("stepi", to_string=True)
+    pc = int(gdb.parse_and_eval("$pc"))
+    fn = gdb.block_for_pc(pc).function
+    name = fn.name if fn else "?"
+    if name in ("isr_dispatch", "timer_interrupt", "spurious_interrupt") \
+            or stubs <= pc < stubs + 256 * 16:
+        bad.append((i, hex(pc), name))
+ticks1 = int(gdb.parse_and_eval("ticks"))
+print("RESULT bad=%%d ticks_during_steps=%%d first=%%s" %% (
+    len(bad), ticks1 - ticks0, bad[:3]))
+# Let it go: with no debugger the timer interrupts must arrive.
+gdb.execute("detach")
+'''
+
+
+def case_timer_stepi():
+    """Stepping through the timer guest's sti; hlt loop never lands in the
+    interrupt handler (KVM_GUESTDBG_BLOCKIRQ), and interrupts still work
+    when the guest runs."""
+    need_kvm()
+    line = source_line("timer.c", "spins++")
+    with Kvmdbg(guest("timer")) as k:
+        script = GDB_TIMER.replace("%(line)d", str(line)).replace(
+            "%(steps)d", "120")
+        rc, out = run_gdb(script, k.remote, timeout=120)
+        m = re.search(r"RESULT bad=(\d+) ticks_during_steps=(\d+) first=(.*)",
+                      out)
+        if not m:
+            raise Failure(f"gdb printed no result:\n{out}")
+        expect_eq("steps that landed in an interrupt handler",
+                  int(m.group(1)), 0)
+        expect_eq("timer ticks taken while stepping", int(m.group(2)), 0)
+        expect_eq("kvmdbg status", k.wait(60), 1)
+        expect_eq("guest output", k.stdout(), "timer: got 10 ticks\n")
+
+
+def case_step_over(kind):
+    """A raw client resumes a vCPU that sits on one of kvmdbg's own
+    breakpoints (software or hardware): kvmdbg steps over it by itself,
+    and the next stop is the next iteration's hit, counter one higher."""
+    need_kvm()
+    image = guest("loop")
+    sym = symbols(image)
+    ztype = {"sw": "0", "hw": "1"}[kind]
+    with Kvmdbg("-a", "iters=6", image) as k:
+        c = RspClient(("127.0.0.1", k.port))
+        expect_eq("Z" + ztype, c.command(f"Z{ztype},{sym['tick']:x},1"),
+                  b"OK")
+        counters = []
+        for _ in range(4):
+            fields, sig = stop_fields(c.command("vCont;c"))
+            expect_eq("stop signal", sig, 5)
+            expect_eq("stop pc", from_le_hex(fields[f"{RIP:02x}"]),
+                      sym["tick"])
+            mem = c.command(f"m{sym['counter']:x},8")
+            counters.append(int.from_bytes(bytes.fromhex(mem.decode()),
+                                           "little"))
+        expect_eq("counter at successive hits", counters, [0, 1, 2, 3])
+        if kind == "sw":
+            # The trap is invisible to memory reads.
+            mem = c.command(f"m{sym['tick']:x},4")
+            expect_eq("bytes at the breakpoint (the original, not INT3)",
+                      bytes.fromhex(mem.decode()),
+                      Image(image).bytes_at(sym["tick"], 4))
+        expect_eq("z" + ztype, c.command(f"z{ztype},{sym['tick']:x},1"),
+                  b"OK")
+        expect_eq("exit", c.command("vCont;c"), b"W01")
+        c.close()
+        expect_eq("kvmdbg status", k.wait(20), 1)
+
+
+if __name__ == "__main__":
+    main({
+        "unix": case_unix, "once": case_once, "stdio-eof": case_stdio_eof,
+        "triple-gdb": case_triple_gdb, "timer-stepi": case_timer_stepi,
+        "step-over": case_step_over,
+    })
