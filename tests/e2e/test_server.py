@@ -257,9 +257,50 @@ def case_step_over(kind):
         expect_eq("kvmdbg status", k.wait(20), 1)
 
 
+def plain_checksum(image, *args):
+    r = subprocess.run([KVMDBG, "--no-wait", "--listen", "none", *args,
+                        image], stdout=subprocess.PIPE, timeout=60)
+    m = re.search(r"loop: checksum=(0x[0-9a-f]+)", r.stdout.decode())
+    if not m:
+        raise Failure(f"no checksum from a plain run: {r.stdout!r}")
+    return m.group(1)
+
+
+def case_drop_restores():
+    """A debugger that vanishes with breakpoints and watchpoints set leaves
+    none behind: the next one finds the original bytes, runs to the end
+    without a stop, and the guest's memory equals a plain run's."""
+    need_kvm()
+    image = guest("loop")
+    sym = symbols(image)
+    want = plain_checksum(image, "-a", "iters=8")
+    with Kvmdbg("-a", "iters=8", image) as k:
+        c = RspClient(("127.0.0.1", k.port))
+        for z in (f"Z0,{sym['tick']:x},1", f"Z2,{sym['counter']:x},8",
+                  f"Z3,{sym['total']:x},8"):
+            expect_eq(z, c.command(z), b"OK")
+        for _ in range(3):
+            stop_fields(c.command("vCont;c"))
+        c.close()  # gone, breakpoints and watchpoints still set
+        time.sleep(0.3)
+        c = RspClient(("127.0.0.1", k.port))
+        stop_fields(c.command("?"))
+        mem = c.command(f"m{sym['tick']:x},4")
+        expect_eq("bytes at the old breakpoint",
+                  bytes.fromhex(mem.decode()),
+                  Image(image).bytes_at(sym["tick"], 4))
+        expect_eq("run to the end with nothing set", c.command("vCont;c"),
+                  b"W01")
+        c.close()
+        expect_eq("kvmdbg status", k.wait(20), 1)
+        m = re.search(r"loop: checksum=(0x[0-9a-f]+)", k.stdout())
+        expect_eq("guest checksum after the dropped session",
+                  m.group(1) if m else k.stdout(), want)
+
+
 if __name__ == "__main__":
     main({
         "unix": case_unix, "once": case_once, "stdio-eof": case_stdio_eof,
         "triple-gdb": case_triple_gdb, "timer-stepi": case_timer_stepi,
-        "step-over": case_step_over,
+        "step-over": case_step_over, "drop-restores": case_drop_restores,
     })
