@@ -8,14 +8,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "arch/arm64/debug_enc.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Print the table row on failure, then both sides of the comparison. */
 #define CHECK_EQ(row, got, want)                                               \

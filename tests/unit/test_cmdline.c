@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -19,26 +21,6 @@
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 #define TiB (1ULL << 40)
-
-/* cmocka's integer asserts print in hex and lose the sign of -EINVAL. */
-#define ASSERT_EQ(got, want)                                                   \
-	do {                                                                   \
-		long long got_ = (long long)(got);                             \
-		long long want_ = (long long)(want);                           \
-		if (got_ != want_)                                             \
-			fail_msg("%s == %lld, want %s == %lld", #got, got_,    \
-				 #want, want_);                                \
-	} while (0)
-
-#define ASSERT_UEQ(got, want)                                                  \
-	do {                                                                   \
-		unsigned long long got_ = (unsigned long long)(got);           \
-		unsigned long long want_ = (unsigned long long)(want);         \
-		if (got_ != want_)                                             \
-			fail_msg(                                              \
-			    "%s == %llu (%#llx), want %s == %llu (%#llx)",     \
-			    #got, got_, got_, #want, want_, want_);            \
-	} while (0)
 
 /* NULL-safe string equality that prints both sides. */
 #define ASSERT_STR(got, want)                                                  \

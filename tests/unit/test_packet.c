@@ -11,26 +11,9 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "rsp/packet.h"
-
-/* cmocka's integer asserts print in hex and lose the sign of -EINVAL. */
-#define ASSERT_EQ(got, want)                                                   \
-	do {                                                                   \
-		long long got_ = (long long)(got);                             \
-		long long want_ = (long long)(want);                           \
-		if (got_ != want_)                                             \
-			fail_msg("%s == %lld, want %s == %lld", #got, got_,    \
-				 #want, want_);                                \
-	} while (0)
-
-#define ASSERT_UEQ(got, want)                                                  \
-	do {                                                                   \
-		unsigned long long got_ = (unsigned long long)(got);           \
-		unsigned long long want_ = (unsigned long long)(want);         \
-		if (got_ != want_)                                             \
-			fail_msg("%s == %#llx, want %s == %#llx", #got, got_,  \
-				 #want, want_);                                \
-	} while (0)
 
 #define S(lit) ((const uint8_t *)(lit)), (sizeof(lit) - 1)
 

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,16 +16,6 @@
 #include <linux/kvm.h>
 
 #include "vmm/probe.h"
-
-#define ASSERT_EQ(got, want)                                                   \
-	do {                                                                   \
-		long long got_ = (long long)(got);                             \
-		long long want_ = (long long)(want);                           \
-		if (got_ != want_)                                             \
-			fail_msg("%s == %lld (%#llx), want %s == %lld "        \
-				 "(%#llx)",                                    \
-				 #got, got_, got_, #want, want_, want_);       \
-	} while (0)
 
 #define ASSERT_STREQ(got, want)                                                \
 	do {                                                                   \

@@ -12,19 +12,11 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "mock_target.h"
 #include "rsp/packet.h"
 #include "rsp/session.h"
-
-/* cmocka's integer asserts print in hex and lose the sign of -EINVAL. */
-#define ASSERT_EQ(got, want)                                                   \
-	do {                                                                   \
-		long long got_ = (long long)(got);                             \
-		long long want_ = (long long)(want);                           \
-		if (got_ != want_)                                             \
-			fail_msg("%s == %lld, want %s == %lld", #got, got_,    \
-				 #want, want_);                                \
-	} while (0)
 
 #define ASSERT_STR(got, want)                                                  \
 	do {                                                                   \

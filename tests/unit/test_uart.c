@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -59,17 +61,6 @@
 #define MSR_DCD 0x80
 
 #define FIFO 256 /* UART_RX_FIFO, as documented to the user */
-
-/* cmocka's integer asserts print in hex and lose the sign of -EINVAL. */
-#define ASSERT_EQ(got, want)                                                   \
-	do {                                                                   \
-		long long got_ = (long long)(got);                             \
-		long long want_ = (long long)(want);                           \
-		if (got_ != want_)                                             \
-			fail_msg("%s == %lld (%#llx), want %s == %lld "        \
-				 "(%#llx)",                                    \
-				 #got, got_, got_, #want, want_, want_);       \
-	} while (0)
 
 /* A register read that must give exactly `want`. */
 #define ASSERT_REG(f, off, want)                                               \

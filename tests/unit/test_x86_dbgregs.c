@@ -7,35 +7,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "arch/x86_64/dbgregs.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Integers both ways, so -EINVAL reads as -22 and a DR7 as hex. */
-#define ASSERT_EQ(got, want)                                                   \
-	do {                                                                   \
-		long long got_ = (long long)(got);                             \
-		long long want_ = (long long)(want);                           \
-		if (got_ != want_)                                             \
-			fail_msg(                                              \
-			    "%s == %lld (%#llx), want %s == %lld (%#llx)",     \
-			    #got, got_, (unsigned long long)got_, #want,       \
-			    want_, (unsigned long long)want_);                 \
-	} while (0)
-
-#define ASSERT_HEX(got, want)                                                  \
-	do {                                                                   \
-		unsigned long long got_ = (unsigned long long)(got);           \
-		unsigned long long want_ = (unsigned long long)(want);         \
-		if (got_ != want_)                                             \
-			fail_msg("%s == %#llx, want %s == %#llx", #got, got_,  \
-				 #want, want_);                                \
-	} while (0)
 
 #define ASSERT_STR(got, want)                                                  \
 	do {                                                                   \
