@@ -450,6 +450,9 @@ static bool debug_event(struct kvm_target *t, const struct vmm_event *ev,
 		return true;
 	}
 	ret = bp_mgr_classify(t->bp, i, ev, t->stepping[i], &v);
+	log_debug("vCPU %u: exit %u classified as kind %d reason %d internal "
+		  "%d addr 0x%" PRIx64, i, ev->exit_reason, v.kind, v.reason,
+		  v.internal, v.addr);
 	if (ret < 0) {
 		log_warn("cannot classify a debug exit on vCPU %u: %s", i,
 			 strerror(-ret));
@@ -457,6 +460,10 @@ static bool debug_event(struct kvm_target *t, const struct vmm_event *ev,
 	}
 	switch (v.kind) {
 	case ARCH_VERDICT_INTERNAL:
+		if (v.internal == ARCH_INTERNAL_NONE)
+			/* A stale hit of a breakpoint removed since: nothing
+			 * happened; run on. */
+			return do_resume(t) < 0;
 		if (v.internal == ARCH_INTERNAL_RESTEP) {
 			ret = apply_debug(t, i, false);
 			if (ret == 0)
@@ -510,11 +517,30 @@ static bool debug_event(struct kvm_target *t, const struct vmm_event *ev,
 	}
 }
 
+/* vCPUs whose events may be reported now: the ones the debugger resumed
+ * (all of them when the guest runs free). A parked vCPU's event, from
+ * before a stop, waits until the debugger lets that vCPU go. */
+static uint64_t resumed_mask(struct kvm_target *t)
+{
+	uint64_t mask = 0;
+
+	if (t->free_running)
+		return ~0ULL;
+	for (unsigned i = 0; i < nr_threads(t); i++)
+		if (pending_action(t, i) != RSP_ACTION_STOP)
+			mask |= 1ULL << i;
+	return mask;
+}
+
 bool kvm_target_poll(struct kvm_target *t, struct rsp_stop *stop)
 {
 	struct vmm_event ev;
 
-	while (vmm_take_event(t->vm, &ev)) {
+	/* One stop per resume: other vCPUs' events wait, parked, until the
+	 * debugger lets those vCPUs run again. */
+	if (!t->running)
+		return false;
+	while (vmm_take_event_of(t->vm, resumed_mask(t), &ev)) {
 		vmm_pause_all(t->vm);
 		t->running = false;
 		event_to_stop(t, &ev, stop);

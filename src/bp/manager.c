@@ -496,6 +496,19 @@ static bool sw_bp_at(void *opaque, uint64_t pc)
 	return bp_sw_lookup(m->sw, pc, &info) == 0;
 }
 
+/* Is the instruction at the vCPU's pc no longer a trap? */
+static bool stale_trap(struct bp_mgr *m, unsigned vcpu)
+{
+	uint8_t insn[BP_SW_MAX_TRAP];
+	uint64_t pc, gpa;
+
+	if (!get_pc(m, vcpu, &pc) ||
+	    vmm_translate(m->vm, vcpu, pc, &gpa) < 0 ||
+	    vmm_read_phys(m->vm, gpa, insn, arch_host.sw_trap_len) < 0)
+		return false;
+	return memcmp(insn, arch_host.sw_trap, arch_host.sw_trap_len) != 0;
+}
+
 int bp_mgr_classify(struct bp_mgr *m, unsigned vcpu,
 		    const struct vmm_event *ev, bool stepping,
 		    struct arch_verdict *out)
@@ -524,6 +537,17 @@ int bp_mgr_classify(struct bp_mgr *m, unsigned vcpu,
 		ret = arch_host.set_pc(v, out->rewind_pc);
 		if (ret < 0)
 			return ret;
+	}
+	if (out->kind == ARCH_VERDICT_REINJECT && out->vector == 3 &&
+	    stale_trap(m, vcpu)) {
+		/* The vCPU hit one of our traps before it was removed (it was
+		 * parked with the event while another vCPU ran): the byte is
+		 * the guest's own again, so there is nothing to deliver. The
+		 * pc is at the trap; run it again. */
+		memset(out, 0, sizeof(*out));
+		out->kind = ARCH_VERDICT_INTERNAL;
+		out->internal = ARCH_INTERNAL_NONE;
+		return 0;
 	}
 	if (out->kind == ARCH_VERDICT_REINJECT) {
 		/* On hosts where the trap faulted instead of trapping, the

@@ -470,12 +470,19 @@ bool vmm_vcpu_parked(struct vmm *vm, unsigned idx)
 
 bool vmm_take_event(struct vmm *vm, struct vmm_event *ev)
 {
+	return vmm_take_event_of(vm, ~0ULL, ev);
+}
+
+bool vmm_take_event_of(struct vmm *vm, uint64_t mask, struct vmm_event *ev)
+{
 	struct vcpu *oldest = NULL;
 
 	pthread_mutex_lock(&vm->lock);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
 
+		if (!(mask & (1ULL << i)))
+			continue;
 		if (v->has_event && (!oldest || v->event_seq < oldest->event_seq))
 			oldest = v;
 	}

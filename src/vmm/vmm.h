@@ -95,6 +95,9 @@ int vmm_resume_one(struct vmm *vm, unsigned idx);
 void vmm_pause_all(struct vmm *vm);
 /* Take the oldest pending event, if any (vCPUs that stopped themselves). */
 bool vmm_take_event(struct vmm *vm, struct vmm_event *ev);
+/* The same, only from vCPUs whose bit is set in mask (bit i: vCPU i):
+ * a vCPU the debugger did not resume keeps its event for later. */
+bool vmm_take_event_of(struct vmm *vm, uint64_t mask, struct vmm_event *ev);
 bool vmm_vcpu_parked(struct vmm *vm, unsigned idx);
 
 /* Guest memory. vmm_gpa_to_hva checks [gpa, gpa+len) lies in one RAM
