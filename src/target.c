@@ -526,6 +526,10 @@ static uint64_t resumed_mask(struct kvm_target *t)
 
 	if (t->free_running)
 		return ~0ULL;
+	/* While one vCPU steps over a breakpoint it runs alone. */
+	for (unsigned i = 0; i < nr_threads(t); i++)
+		if (bp_mgr_stepping_over(t->bp, i))
+			return 1ULL << i;
 	for (unsigned i = 0; i < nr_threads(t); i++)
 		if (pending_action(t, i) != RSP_ACTION_STOP)
 			mask |= 1ULL << i;
@@ -548,6 +552,8 @@ bool kvm_target_poll(struct kvm_target *t, struct rsp_stop *stop)
 			continue;
 		t->running = false;
 		t->interrupt_pending = false;
+		/* A step of HLT completed meanwhile is part of this stop. */
+		t->emulated_step = false;
 		return true;
 	}
 	if (t->emulated_step) {
