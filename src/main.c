@@ -179,6 +179,10 @@ static void on_disconnected(void *opaque)
 		finish(app, app->exit_code);
 		return;
 	}
+	/* A detached guest runs on to its own end, whose status kvmdbg then
+	 * exits with, even when no other debugger can come (--stdio, --once). */
+	if (kvm_target_free_running(app->target))
+		return;
 	if (app->opts.once || app->opts.use_stdio) {
 		log_info("debugger gone; exiting");
 		finish(app, 0);

@@ -121,6 +121,62 @@ def case_stdio_eof():
     check_sanitizer("stderr", p.stderr.read().decode())
 
 
+class PipeRsp:
+    """The protocol over kvmdbg's stdin/stdout (--stdio), no acks."""
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.buf = b""
+        if self.command("QStartNoAckMode") != b"OK":
+            raise Failure("QStartNoAckMode refused")
+
+    def command(self, payload):
+        data = payload.encode()
+        self.proc.stdin.write(b"$%s#%02x" % (data, sum(data) & 0xff))
+        self.proc.stdin.flush()
+        deadline = time.monotonic() + 30
+        while True:
+            self.buf = self.buf.lstrip(b"+")
+            m = re.match(rb"\$([^#]*)#[0-9a-f]{2}", self.buf)
+            if m:
+                self.buf = self.buf[m.end():]
+                return RspClient._expand(m.group(1))
+            if time.monotonic() > deadline:
+                raise Failure(f"no reply to {payload!r}: {self.buf!r}")
+            chunk = os.read(self.proc.stdout.fileno(), 65536)
+            if not chunk:
+                raise Failure(f"kvmdbg closed stdout after {payload!r}")
+            self.buf += chunk
+
+
+def case_stdio_detach():
+    """With --stdio, detach lets the guest run to its end: kvmdbg exits
+    with the guest's status and the guest's whole output (on stderr)."""
+    need_kvm()
+    image = guest("loop")
+    sym = symbols(image)
+    want = plain_checksum(image, "-a", "iters=5")
+    p = subprocess.Popen([KVMDBG, "--stdio", "-a", "iters=5", image],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        c = PipeRsp(p)
+        expect_eq("Z0", c.command(f"Z0,{sym['tick']:x},1"), b"OK")
+        fields, sig = stop_fields(c.command("vCont;c"))
+        expect_eq("stop at tick", from_le_hex(fields[f"{RIP:02x}"]),
+                  sym["tick"])
+        expect_eq("detach", c.command("D"), b"OK")
+        expect_eq("kvmdbg status", wait_exit(p), 1)
+        err = p.stderr.read().decode()
+        check_sanitizer("stderr", err)
+        expect_in("guest output", "loop: iters=5 counter=5 total=10\n", err)
+        expect_in("guest checksum", f"loop: checksum={want}\n", err)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 GDB_TRIPLE = r'''
 import gdb
 stops = []
@@ -303,4 +359,5 @@ if __name__ == "__main__":
         "unix": case_unix, "once": case_once, "stdio-eof": case_stdio_eof,
         "triple-gdb": case_triple_gdb, "timer-stepi": case_timer_stepi,
         "step-over": case_step_over, "drop-restores": case_drop_restores,
+        "stdio-detach": case_stdio_detach,
     })
