@@ -486,6 +486,13 @@ static bool debug_event(struct kvm_target *t, const struct vmm_event *ev,
 	case ARCH_VERDICT_DEBUGGER:
 		if (stepping_over)
 			bp_mgr_end_step_over(t->bp, i);
+		if (v.reason == ARCH_STOP_WATCH_ACCESS &&
+		    bp_mgr_access_is_read(t->bp, v.addr)) {
+			if (bp_mgr_read_hit_was_write(t->bp, i, v.addr) &&
+			    !user_step(t, i))
+				return do_resume(t) < 0;
+			v.reason = ARCH_STOP_WATCH_READ;
+		}
 		stop->reason = stop_reasons[v.reason];
 		if (v.reason == ARCH_STOP_SWBREAK ||
 		    v.reason == ARCH_STOP_HWBREAK) {

@@ -38,8 +38,21 @@ struct prot_page {
 	bool fetch_lifted;
 };
 
+/* A read watchpoint served by an access slot (x86 debug registers cannot
+ * watch reads alone): reported as a read watchpoint. */
+struct read_as_access {
+	uint64_t addr, len;
+	unsigned count;
+	/* The watched bytes when the guest last resumed: a hit that changed
+	 * them was a write, which a read watchpoint does not report. */
+	uint8_t seen[64];
+	bool have_seen;
+};
+
 struct bp_mgr {
 	struct vmm *vm;
+	struct read_as_access reads[64];
+	unsigned nr_reads;
 	struct prot_page *pages;
 	size_t nr_pages, cap_pages;
 	struct bp_sw *sw;
@@ -213,26 +226,163 @@ static int translate_page(void *ctx, uint64_t gva_page, uint64_t *gpa_page)
 	return vmm_translate(m->vm, vcpu, gva_page, gpa_page);
 }
 
+/* Does page protection already cover some page of [addr, addr+len)? */
+static bool pages_protected(struct bp_mgr *m, unsigned vcpu, uint64_t addr,
+			    uint64_t len)
+{
+	uint64_t page = addr & ~(PAGE_SIZE - 1), end = addr + len - 1;
+
+	for (; page <= end && page >= (addr & ~(PAGE_SIZE - 1));
+	     page += PAGE_SIZE) {
+		uint64_t gpa;
+
+		if (vmm_translate(m->vm, vcpu, page, &gpa) == 0 &&
+		    bp_wp_prot_at(m->wp, gpa) != BP_WP_PROT_RW)
+			return true;
+		if (page + PAGE_SIZE < page)
+			break;
+	}
+	return false;
+}
+
+static struct read_as_access *find_read(struct bp_mgr *m, uint64_t addr,
+					 uint64_t len)
+{
+	for (unsigned i = 0; i < m->nr_reads; i++)
+		if (m->reads[i].addr == addr && m->reads[i].len == len)
+			return &m->reads[i];
+	return NULL;
+}
+
+/* Accesses to a protected page are completed by kvmdbg, where debug
+ * registers see nothing: move every debug-register watch that shares a
+ * page with page protection over to page protection. */
+static int migrate_hw_watches(struct bp_mgr *m, unsigned vcpu)
+{
+	void *tctx[2] = { m, (void *)(uintptr_t)vcpu };
+	struct bp_hw_request r;
+	bool moved;
+
+	do {
+		size_t cursor = 0;
+
+		moved = false;
+		while (bp_hw_next(m->hw, &cursor, &r)) {
+			int ret;
+
+			if (r.type == BP_HW_EXEC ||
+			    !pages_protected(m, vcpu, r.addr, r.len))
+				continue;
+			struct read_as_access *ra = r.type == BP_HW_ACCESS
+				? find_read(m, r.addr, r.len) : NULL;
+			enum bp_wp_type wt = (enum bp_wp_type)r.type;
+
+			/* An access slot may serve read watchpoints and an
+			 * access watchpoint at once; each keeps its kind. */
+			for (unsigned n = 0; n < r.count; n++) {
+				if (ra && n < ra->count)
+					wt = BP_WP_READ;
+				else
+					wt = (enum bp_wp_type)r.type;
+				ret = bp_wp_insert(m->wp, wt, r.addr, r.len,
+						   translate_page, tctx);
+				if (ret < 0)
+					return ret;
+			}
+			for (unsigned n = 0; n < r.count; n++)
+				bp_hw_remove(m->hw, r.type, r.addr, r.len);
+			if (ra)
+				*ra = m->reads[--m->nr_reads];
+			moved = true;
+			break; /* the pool changed: iterate afresh */
+		}
+	} while (moved);
+	refresh_slots(m);
+	return 0;
+}
+
 static int insert_watch(struct bp_mgr *m, unsigned vcpu, enum bp_type type,
 			uint64_t addr, uint64_t len)
 {
 	void *tctx[2] = { m, (void *)(uintptr_t)vcpu };
+	enum bp_hw_type hw_type = (enum bp_hw_type)type;
 	int ret = -EOPNOTSUPP;
 
 	if (!len)
 		return -EINVAL;
 	/* Debug registers first where they fire; page protection for the
-	 * rest: read-only watches, more than the registers hold, any
-	 * length, and hosts whose data breakpoints never fire. */
-	if (m->dr_data_works && type != BP_WATCH_READ) {
-		ret = bp_hw_insert(m->hw, (enum bp_hw_type)type, addr, len);
-		if (ret == 0)
+	 * rest: more than the registers hold, any length, hosts whose data
+	 * breakpoints never fire, and pages that are protected already.
+	 * A read watchpoint takes an access slot (x86 has no read-only
+	 * one): unmapping the page instead would stop code on that page
+	 * from running where KVM cannot fetch from it. */
+	if (type == BP_WATCH_READ && !(arch_host.hw_bank.types &
+				       BP_HW_TYPE_BIT(BP_HW_READ)))
+		hw_type = BP_HW_ACCESS;
+	if (m->dr_data_works && !pages_protected(m, vcpu, addr, len) &&
+	    (type != BP_WATCH_READ || find_read(m, addr, len) ||
+	     m->nr_reads < sizeof(m->reads) / sizeof(m->reads[0]))) {
+		ret = bp_hw_insert(m->hw, hw_type, addr, len);
+		if (ret == 0) {
 			refresh_slots(m);
+			if (type == BP_WATCH_READ) {
+				struct read_as_access *r = find_read(m, addr, len);
+
+				if (!r) {
+					r = &m->reads[m->nr_reads++];
+					*r = (struct read_as_access){ .addr = addr,
+								      .len = len };
+				}
+				r->count++;
+			}
+		}
 		if (ret != -ENOSPC && ret != -EOPNOTSUPP)
 			return ret;
 	}
-	return bp_wp_insert(m->wp, (enum bp_wp_type)type, addr, len,
-			    translate_page, tctx);
+	ret = bp_wp_insert(m->wp, (enum bp_wp_type)type, addr, len,
+			   translate_page, tctx);
+	if (ret == 0 && m->dr_data_works)
+		ret = migrate_hw_watches(m, vcpu);
+	return ret;
+}
+
+static void snapshot_reads(struct bp_mgr *m, unsigned vcpu)
+{
+	for (unsigned i = 0; i < m->nr_reads; i++) {
+		struct read_as_access *r = &m->reads[i];
+		size_t n = r->len < sizeof(r->seen) ? r->len : sizeof(r->seen);
+
+		r->have_seen = vmm_read_virt(m->vm, vcpu, r->addr, r->seen,
+					     n) == 0;
+	}
+}
+
+bool bp_mgr_read_hit_was_write(struct bp_mgr *m, unsigned vcpu,
+			       uint64_t addr)
+{
+	uint8_t now[64];
+
+	for (unsigned i = 0; i < m->nr_reads; i++) {
+		struct read_as_access *r = &m->reads[i];
+		size_t n = r->len < sizeof(r->seen) ? r->len : sizeof(r->seen);
+
+		if (addr < r->addr || addr - r->addr >= r->len || !r->have_seen)
+			continue;
+		if (vmm_read_virt(m->vm, vcpu, r->addr, now, n) < 0)
+			return false;
+		return memcmp(now, r->seen, n) != 0;
+	}
+	return false;
+}
+
+/* Is a hit of the access slot at addr really a read watchpoint's? */
+bool bp_mgr_access_is_read(const struct bp_mgr *m, uint64_t addr)
+{
+	for (unsigned i = 0; i < m->nr_reads; i++)
+		if (addr >= m->reads[i].addr &&
+		    addr - m->reads[i].addr < m->reads[i].len)
+			return true;
+	return false;
 }
 
 int bp_mgr_insert(struct bp_mgr *m, unsigned vcpu, enum bp_type type,
@@ -280,8 +430,19 @@ int bp_mgr_remove(struct bp_mgr *m, enum bp_type type, uint64_t addr,
 	case BP_HW:
 		ret = bp_hw_remove(m->hw, BP_HW_EXEC, addr, 1);
 		break;
+	case BP_WATCH_READ: {
+		struct read_as_access *r = find_read(m, addr, kind);
+
+		if (r) {
+			ret = bp_hw_remove(m->hw, BP_HW_ACCESS, addr, kind);
+			if (ret == 0 && --r->count == 0)
+				*r = m->reads[--m->nr_reads];
+			break;
+		}
+		ret = bp_wp_remove(m->wp, BP_WP_READ, addr, kind);
+		break;
+	}
 	case BP_WATCH_WRITE:
-	case BP_WATCH_READ:
 	case BP_WATCH_ACCESS:
 		ret = bp_hw_remove(m->hw, (enum bp_hw_type)type, addr, kind);
 		if (ret == -ENOENT || ret == -EOPNOTSUPP)
@@ -309,6 +470,7 @@ int bp_mgr_remove_all(struct bp_mgr *m)
 	if (r < 0)
 		ret = r;
 	bp_hw_remove_all(m->hw);
+	m->nr_reads = 0;
 	r = bp_wp_remove_all(m->wp);
 	if (r < 0 && !ret)
 		ret = r;
@@ -477,6 +639,7 @@ int bp_mgr_arm_vcpu(struct bp_mgr *m, unsigned vcpu, bool step)
 	ret = commit_prot(m);
 	if (ret < 0)
 		return ret;
+	snapshot_reads(m, vcpu);
 	/* Where this run starts: the classifier compares against it to tell
 	 * a finished step from a breakpoint hit again in place. A step-over
 	 * recorded its start already. */

@@ -74,6 +74,15 @@ int bp_mgr_classify(struct bp_mgr *m, unsigned vcpu,
 		    const struct vmm_event *ev, bool stepping,
 		    struct arch_verdict *out);
 
+/* A hit of the debug-register access slot watching addr: does it serve
+ * a read watchpoint (report rwatch) rather than an access one? */
+bool bp_mgr_access_is_read(const struct bp_mgr *m, uint64_t addr);
+/* For such a hit: did the watched bytes change since the guest resumed?
+ * Then it was a write, which a read watchpoint does not report (as gdb
+ * itself does with x86's access-only debug registers). */
+bool bp_mgr_read_hit_was_write(struct bp_mgr *m, unsigned vcpu,
+			       uint64_t addr);
+
 /* A page-protection watch hit recorded by the RAM hook. */
 void bp_mgr_watch_hit(const struct vmm_event *ev, int *type, uint64_t *addr);
 

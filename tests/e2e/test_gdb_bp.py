@@ -144,6 +144,10 @@ def case_watch_range():
             for m in re.findall(r"(?:^|;)watch:([0-9a-f]+)", r)]
     want = [buf + n + k for n in range(first_n, iters) for k in range(8)
             if n + k < 32]
+    if os.environ.get("REALKVM_RUN"):
+        # Real KVM: the watch is four 8-byte debug-register slots, and a
+        # hit names its slot (DR6 says which), not the byte written.
+        want = [a & ~7 for a in want]
     expect_eq("addresses of the watch stop replies (one per write into "
               "buffer[0..32), none for buffer[32..64))",
               [hex(a) for a in hits], [hex(a) for a in want])

@@ -131,6 +131,12 @@ int x86_vcpu_set_debug(struct vcpu *v, const struct arch_debug *dbg)
 	r = x86_dbg_encode(slots, &f, &gd);
 	if (r < 0)
 		return r;
+	/* Registers the debugger changed go to KVM first: KVM keeps TF set
+	 * for a single-step only while rip is where it was at
+	 * KVM_SET_GUEST_DEBUG, so a step after `set $pc` would run free. */
+	r = x86_vcpu_state_flush(v);
+	if (r < 0)
+		return r;
 	ret = kvm_ioctl(v->fd, KVM_SET_GUEST_DEBUG, &gd);
 	return ret < 0 ? (int)ret : 0;
 }
