@@ -429,6 +429,12 @@ static bool user_step(const struct kvm_target *t, unsigned i)
 	return a == RSP_ACTION_STEP || a == RSP_ACTION_RANGE_STEP;
 }
 
+/* Resume what ran before a stop kvmdbg handled by itself. */
+static int run_on(struct kvm_target *t)
+{
+	return t->free_running ? kvm_target_run_free(t) : do_resume(t);
+}
+
 /* A DEBUG event of vCPU i, every vCPU parked. Returns true with *stop
  * filled when the debugger must hear of it; false when kvmdbg handled it
  * itself (step-over done, the guest's own exception reinjected) and the
@@ -463,7 +469,7 @@ static bool debug_event(struct kvm_target *t, const struct vmm_event *ev,
 		if (v.internal == ARCH_INTERNAL_NONE)
 			/* A stale hit of a breakpoint removed since: nothing
 			 * happened; run on. */
-			return do_resume(t) < 0;
+			return run_on(t) < 0;
 		if (v.internal == ARCH_INTERNAL_RESTEP) {
 			ret = apply_debug(t, i, false);
 			if (ret == 0)
@@ -482,7 +488,10 @@ static bool debug_event(struct kvm_target *t, const struct vmm_event *ev,
 	case ARCH_VERDICT_REINJECT:
 		if (stepping_over)
 			bp_mgr_end_step_over(t->bp, i);
-		return do_resume(t) < 0;
+		/* The guest's own exception, delivered to it; with a debugger
+		 * or without one (a guest's INT3 works on hosts where KVM
+		 * itself cannot deliver it). */
+		return run_on(t) < 0;
 	case ARCH_VERDICT_DEBUGGER:
 		if (stepping_over)
 			bp_mgr_end_step_over(t->bp, i);

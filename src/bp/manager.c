@@ -64,7 +64,6 @@ struct bp_mgr {
 	bool rf_ignored;
 	bool dr_data_works;
 	bool sw_usable;
-	bool reinject_bp_skips_trap;
 	bool block_irq;
 	struct vcpu_bp vcpu[VMM_MAX_VCPUS];
 };
@@ -181,7 +180,6 @@ int bp_mgr_create(struct vmm *vm, const struct kvm_probe_result *probe,
 		m->dr_data_works =
 			s->watch == KVM_PROBE_WATCH_DEBUG_REGS_ONLY ||
 			s->watch == KVM_PROBE_WATCH_DEBUG_REGS_THEN_PAGES;
-		m->reinject_bp_skips_trap = s->reinject_bp_skips_int3;
 		m->block_irq = s->step_blockirq;
 	}
 	ret = bp_sw_create(arch_host.sw_trap, arch_host.sw_trap_len, &mem,
@@ -696,34 +694,27 @@ int bp_mgr_classify(struct bp_mgr *m, unsigned vcpu,
 	ret = arch_host.classify(v, ev, &ctx, out);
 	if (ret < 0)
 		return ret;
-	if (out->set_pc) {
-		ret = arch_host.set_pc(v, out->rewind_pc);
-		if (ret < 0)
-			return ret;
-	}
 	if (out->kind == ARCH_VERDICT_REINJECT && out->vector == 3 &&
 	    stale_trap(m, vcpu)) {
 		/* The vCPU hit one of our traps before it was removed (it was
 		 * parked with the event while another vCPU ran): the byte is
 		 * the guest's own again, so there is nothing to deliver. The
-		 * pc is at the trap; run it again. */
+		 * pc is still at the trap; run it again. */
 		memset(out, 0, sizeof(*out));
 		out->kind = ARCH_VERDICT_INTERNAL;
 		out->internal = ARCH_INTERNAL_NONE;
 		return 0;
 	}
-	if (out->kind == ARCH_VERDICT_REINJECT) {
-		/* On hosts where the trap faulted instead of trapping, the
-		 * guest's handler must return past it, as after a real #BP. */
-		if (out->vector == 3 && m->reinject_bp_skips_trap &&
-		    m->trap_is_emulation_failure) {
-			uint64_t pc;
-
-			if (get_pc(m, vcpu, &pc))
-				arch_host.set_pc(v, pc + arch_host.sw_trap_len);
-		}
-		vb->inject = out->vector;
+	/* Where the host needs it (a trap that faulted instead of trapping),
+	 * the classifier moves the pc past the guest's own trap before it
+	 * is delivered, as a real #BP would have. */
+	if (out->set_pc) {
+		ret = arch_host.set_pc(v, out->rewind_pc);
+		if (ret < 0)
+			return ret;
 	}
+	if (out->kind == ARCH_VERDICT_REINJECT)
+		vb->inject = out->vector;
 	return 0;
 }
 

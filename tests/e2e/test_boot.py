@@ -28,6 +28,9 @@ EXPECT = {
              "loop: checksum=0x%016x\n" % LOOP_CHECKSUM, 1),
     "smp": (None, 1),
     "timer": (lambda n: "timer: got 10 ticks\n", 1),
+    # 5 INT3s; 7 #DBs per TF-stepped block (4 nop, pushf, andq, and the
+    # popf that clears TF, which still traps), 5 blocks.
+    "selfdebug": (lambda n: "selfdebug: bp=5 db=35 marker=15\n", 1),
 }
 
 

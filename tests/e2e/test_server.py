@@ -361,6 +361,54 @@ def case_drop_restores():
                   m.group(1) if m else k.stdout(), want)
 
 
+def plain_output(image, *args):
+    """The guest's console from a run without a debugger, on the same kind
+    of host as the test's kvmdbg (inside the nested VM for the real-KVM
+    tier)."""
+    run = os.environ.get("REALKVM_RUN")
+    cmd = [KVMDBG, "--no-wait", "--listen", "none", *args, image]
+    if run:
+        cmd = [run, "--timeout", "120", "--file", f"{image}:{image}", "--",
+               *cmd]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, timeout=200)
+    return r.stdout.decode()
+
+
+def case_selfdebug():
+    """A guest that takes its own INT3s and TF single-steps through its own
+    IDT, debugged with breakpoints and a watchpoint elsewhere: its counts
+    come out exactly as without a debugger (kvmdbg delivers the guest's
+    own #BP and #DB to it, also where KVM cannot do it by itself)."""
+    need_kvm()
+    image = guest("selfdebug")
+    sym = symbols(image)
+    want = plain_output(image)
+    if not re.fullmatch(r"selfdebug: bp=5 db=\d+ marker=15\n", want):
+        raise Failure(f"the plain run printed {want!r}")
+    with Kvmdbg(image) as k:
+        c = RspClient(("127.0.0.1", k.port))
+        for z in (f"Z0,{sym['marker']:x},1", f"Z1,{sym['main']:x},1",
+                  f"Z2,{sym['marker_calls']:x},8"):
+            expect_eq(z, c.command(z), b"OK")
+        stops = 0
+        while True:
+            r = c.command("vCont;c")
+            if r.startswith(b"W"):
+                break
+            fields, sig = stop_fields(r)
+            expect_eq(f"stop {stops} signal", sig, 5)
+            stops += 1
+            if stops > 100:
+                raise Failure("more than 100 stops")
+        # main's entry once, then 5 marker calls, each a breakpoint hit
+        # and a watched write.
+        expect_eq("debugger stops", stops, 11)
+        expect_eq("exit", r, b"W01")
+        c.close()
+        expect_eq("kvmdbg status", k.wait(30), 1)
+        expect_eq("the guest's own counts", k.stdout(), want)
+
+
 def case_realkvm_probe():
     """kvmdbg --probe inside the nested VM's real kvm_amd reports the
     real-KVM strategies; a nested VM without /dev/kvm fails here."""
@@ -397,5 +445,5 @@ if __name__ == "__main__":
         "triple-gdb": case_triple_gdb, "timer-stepi": case_timer_stepi,
         "step-over": case_step_over, "drop-restores": case_drop_restores,
         "stdio-detach": case_stdio_detach,
-        "realkvm-probe": case_realkvm_probe,
+        "realkvm-probe": case_realkvm_probe, "selfdebug": case_selfdebug,
     })
