@@ -23,7 +23,6 @@ struct vcpu_bp {
 	uint64_t suppressed; /* hw slots off for the step-over */
 	unsigned inject; /* vector to deliver on the next run */
 	bool fetch_step; /* stepping with code pages lifted */
-	bool last_step; /* the last run was a debugger step */
 };
 
 /* A page whose protection the watch table wants changed. Changes are
@@ -476,11 +475,6 @@ int bp_mgr_remove_all(struct bp_mgr *m)
 	return ret;
 }
 
-size_t bp_mgr_count(const struct bp_mgr *m)
-{
-	return bp_sw_count(m->sw) + bp_hw_count(m->hw) + bp_wp_count(m->wp);
-}
-
 void bp_mgr_shadow_read(const struct bp_mgr *m, uint64_t gpa, void *buf,
 			size_t len)
 {
@@ -643,7 +637,6 @@ int bp_mgr_arm_vcpu(struct bp_mgr *m, unsigned vcpu, bool step)
 	 * recorded its start already. */
 	if (!vb->stepping_over)
 		get_pc(m, vcpu, &vb->step_from);
-	vb->last_step = step;
 	ret = arch_host.set_debug(vmm_vcpu(m->vm, vcpu), &dbg);
 	vb->inject = 0;
 	return ret;

@@ -42,7 +42,6 @@ int bp_mgr_remove(struct bp_mgr *m, enum bp_type type, uint64_t addr,
 /* Every breakpoint and watchpoint gone, every byte and page restored
  * (detach, kill, a dropped connection). */
 int bp_mgr_remove_all(struct bp_mgr *m);
-size_t bp_mgr_count(const struct bp_mgr *m);
 
 /* Guest memory as the debugger must see it: patched traps read as the
  * original bytes, writes over them update the saved original. */

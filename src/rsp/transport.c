@@ -183,11 +183,6 @@ int rsp_transport_send(struct rsp_transport *t, const uint8_t *buf,
 	return 0;
 }
 
-size_t rsp_transport_pending(const struct rsp_transport *t)
-{
-	return t->client ? t->client->pending : 0;
-}
-
 void rsp_transport_hangup(struct rsp_transport *t)
 {
 	struct client *c = t->client;

@@ -44,7 +44,5 @@ int rsp_transport_send(struct rsp_transport *t, const uint8_t *buf,
 void rsp_transport_hangup(struct rsp_transport *t);
 /* Stop listening and close everything; frees t from a close callback. */
 void rsp_transport_destroy(struct rsp_transport *t);
-/* Bytes queued for the client and not yet written. */
-size_t rsp_transport_pending(const struct rsp_transport *t);
 
 #endif

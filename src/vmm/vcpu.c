@@ -456,23 +456,6 @@ void vmm_pause_all(struct vmm *vm)
 	pthread_mutex_unlock(&vm->lock);
 }
 
-bool vmm_vcpu_parked(struct vmm *vm, unsigned idx)
-{
-	bool parked;
-
-	if (idx >= vm->nr_vcpus)
-		return false;
-	pthread_mutex_lock(&vm->lock);
-	parked = vm->vcpus[idx]->state != VCPU_RUNNING;
-	pthread_mutex_unlock(&vm->lock);
-	return parked;
-}
-
-bool vmm_take_event(struct vmm *vm, struct vmm_event *ev)
-{
-	return vmm_take_event_of(vm, ~0ULL, ev);
-}
-
 bool vmm_take_event_of(struct vmm *vm, uint64_t mask, struct vmm_event *ev)
 {
 	struct vcpu *oldest = NULL;

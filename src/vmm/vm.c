@@ -275,11 +275,6 @@ unsigned vmm_nr_vcpus(const struct vmm *vm)
 	return vm->nr_vcpus;
 }
 
-uint64_t vmm_mem_size(const struct vmm *vm)
-{
-	return vm->mem_size;
-}
-
 const char *vmm_image_path(const struct vmm *vm)
 {
 	return vm->image_path;
@@ -297,11 +292,6 @@ void *vmm_gpa_to_hva(struct vmm *vm, uint64_t gpa, uint64_t len)
 		return r->hva + (gpa - r->gpa);
 	}
 	return NULL;
-}
-
-bool vmm_is_ram(struct vmm *vm, uint64_t gpa, uint64_t len)
-{
-	return vmm_gpa_to_hva(vm, gpa, len) != NULL;
 }
 
 struct vcpu *vmm_vcpu(struct vmm *vm, unsigned idx)

@@ -82,7 +82,6 @@ int vmm_check_config(const struct vmm_config *cfg, uint64_t host_mem,
 		     unsigned max_vcpus, char *err, size_t errlen);
 
 unsigned vmm_nr_vcpus(const struct vmm *vm);
-uint64_t vmm_mem_size(const struct vmm *vm);
 const char *vmm_image_path(const struct vmm *vm);
 
 /* Run control, called from the loop thread only. vCPUs start parked. */
@@ -93,12 +92,11 @@ int vmm_resume_one(struct vmm *vm, unsigned idx);
 /* Stop every vCPU and wait until each is parked with its state complete
  * (pending I/O finished). */
 void vmm_pause_all(struct vmm *vm);
-/* Take the oldest pending event, if any (vCPUs that stopped themselves). */
-bool vmm_take_event(struct vmm *vm, struct vmm_event *ev);
-/* The same, only from vCPUs whose bit is set in mask (bit i: vCPU i):
- * a vCPU the debugger did not resume keeps its event for later. */
+
+/* Take the oldest pending event (a vCPU that stopped itself) among the
+ * vCPUs whose bit is set in mask (bit i: vCPU i): a vCPU the debugger did
+ * not resume keeps its event for later. */
 bool vmm_take_event_of(struct vmm *vm, uint64_t mask, struct vmm_event *ev);
-bool vmm_vcpu_parked(struct vmm *vm, unsigned idx);
 
 /* Guest memory. vmm_gpa_to_hva checks [gpa, gpa+len) lies in one RAM
  * range, overflow-safely, and returns NULL otherwise. */
@@ -115,8 +113,6 @@ int vmm_translate(struct vmm *vm, unsigned idx, uint64_t gva, uint64_t *gpa);
 
 /* The vCPU object for arch and debugger code, or NULL. */
 struct vcpu *vmm_vcpu(struct vmm *vm, unsigned idx);
-/* Physical addressing for the debugger: is [gpa, gpa+len) RAM? */
-bool vmm_is_ram(struct vmm *vm, uint64_t gpa, uint64_t len);
 
 /* Human-readable register dump of a parked vCPU (for fatal exits). */
 void vmm_dump_vcpu(struct vmm *vm, unsigned idx, char *buf, size_t len);
