@@ -11,9 +11,20 @@
 #include "log.h"
 #include "target.h"
 #include "arch/arch.h"
+#include "bp/agent.h"
 #include "bp/manager.h"
 #include "vmm/probe.h"
 #include "vmm/vmm.h"
+
+/* The condition list of the code breakpoints of one type at one address,
+ * and how many of the live Z requests there carried one. cond is NULL
+ * once a plain request makes every hit stop. */
+struct bp_condition {
+	enum rsp_bp_type type;
+	uint64_t addr;
+	struct agent_cond *cond;
+	unsigned cond_refs;
+};
 
 struct kvm_target {
 	struct vmm *vm;
@@ -41,12 +52,40 @@ struct kvm_target {
 	 * parked it there) must hit it. */
 	bool bp_stop[RSP_MAX_THREADS];
 	uint64_t bp_stop_pc[RSP_MAX_THREADS];
+	/* Target-side conditions of code breakpoints (Z0/Z1 ";X..."). */
+	struct bp_condition *conds;
+	size_t nr_conds, cap_conds;
 };
 
 static struct kvm_target *T(void *t)
 {
 	return t;
 }
+
+static struct bp_condition *find_condition(struct kvm_target *t,
+					   enum rsp_bp_type type,
+					   uint64_t addr)
+{
+	for (size_t k = 0; k < t->nr_conds; k++)
+		if (t->conds[k].type == type && t->conds[k].addr == addr)
+			return &t->conds[k];
+	return NULL;
+}
+
+static void drop_condition(struct kvm_target *t, struct bp_condition *c)
+{
+	agent_cond_free(c->cond);
+	*c = t->conds[--t->nr_conds];
+}
+
+static void drop_conditions(struct kvm_target *t)
+{
+	while (t->nr_conds)
+		drop_condition(t, &t->conds[0]);
+}
+
+static long read_mem(void *opaque, unsigned tid, uint64_t addr, uint8_t *buf,
+		     size_t len);
 
 int kvm_target_create(struct vmm *vm, const struct kvm_target_host *host,
 		      const struct kvm_probe_result *probe,
@@ -76,6 +115,8 @@ void kvm_target_destroy(struct kvm_target *t)
 	if (!t)
 		return;
 	bp_mgr_destroy(t->bp);
+	drop_conditions(t);
+	free(t->conds);
 	free(t);
 }
 
@@ -280,6 +321,38 @@ static enum rsp_action pending_action(const struct kvm_target *t, unsigned i)
 					 : RSP_ACTION_STOP;
 }
 
+/* Hand vCPU i's range step to its own thread (vmm_set_step_range), with
+ * the pcs the loop must see: any byte of the range that could start an
+ * instruction kvmdbg emulates instead of stepping (x86 HLT, 0xf4). A
+ * range too large to scan, unreadable or with too many such bytes is
+ * stepped through the loop, one event per step. */
+static void hand_over_range(struct kvm_target *t, unsigned i)
+{
+	uint64_t start = t->pending.thread[i].start;
+	uint64_t end = t->pending.thread[i].end;
+	struct vmm_step_range r = { .start = start, .end = end };
+	uint8_t code[4096];
+
+	if (!arch_host.step_on || end <= start || end - start > sizeof(code) ||
+	    read_mem(t, i + 1, start, code, end - start) !=
+		    (long)(end - start))
+		return;
+	for (uint64_t k = 0; k < end - start; k++) {
+		if (code[k] != 0xf4)
+			continue;
+		if (r.nr_skip == VMM_STEP_SKIP_MAX)
+			return;
+		r.skip[r.nr_skip++] = start + k;
+	}
+	vmm_set_step_range(t->vm, i, &r);
+}
+
+static void clear_step_ranges(struct kvm_target *t)
+{
+	for (unsigned i = 0; i < nr_threads(t); i++)
+		vmm_set_step_range(t->vm, i, NULL);
+}
+
 /* Run the debugger's pending resume. A vCPU that sits on one of our
  * breakpoints first steps over it alone; the rest follows when that step
  * is done (kvm_target_poll calls back here). */
@@ -288,6 +361,7 @@ static int do_resume(struct kvm_target *t)
 	unsigned n = nr_threads(t);
 	int ret;
 
+	clear_step_ranges(t);
 	/* A step kvmdbg can complete itself is reported at once, before
 	 * anything runs: all-stop allows a step that takes no time. */
 	for (unsigned i = 0; i < n; i++) {
@@ -327,6 +401,8 @@ static int do_resume(struct kvm_target *t)
 						a == RSP_ACTION_RANGE_STEP);
 		if (ret < 0)
 			return ret;
+		if (a == RSP_ACTION_RANGE_STEP)
+			hand_over_range(t, i);
 	}
 	t->running = true;
 	for (unsigned i = 0; i < n; i++) {
@@ -429,6 +505,95 @@ static bool user_step(const struct kvm_target *t, unsigned i)
 	return a == RSP_ACTION_STEP || a == RSP_ACTION_RANGE_STEP;
 }
 
+/* vCPU i range-steps and its pc is still inside [start, end): its step
+ * is not reported; it steps on. */
+static bool range_step_on(const struct kvm_target *t, unsigned i)
+{
+	uint64_t pc;
+
+	if (pending_action(t, i) != RSP_ACTION_RANGE_STEP ||
+	    arch_host.get_pc(vmm_vcpu(t->vm, i), &pc) < 0)
+		return false;
+	return pc >= t->pending.thread[i].start &&
+	       pc < t->pending.thread[i].end;
+}
+
+/* What a condition reads: vCPU i's registers and memory. */
+struct cond_env {
+	struct kvm_target *t;
+	unsigned vcpu;
+};
+
+static int cond_read_reg(void *opaque, unsigned regno, uint64_t *val)
+{
+	struct cond_env *e = opaque;
+	uint8_t buf[64];
+	unsigned size = arch_host.gdb_reg_size(regno);
+	int ret;
+
+	if (size == 0 || size > 8)
+		return -EINVAL;
+	ret = arch_host.gdb_read_reg(vmm_vcpu(e->t->vm, e->vcpu), regno, buf);
+	if (ret < 0)
+		return ret;
+	/* Registers are in target byte order: little-endian here. */
+	*val = 0;
+	for (unsigned k = 0; k < size; k++)
+		*val |= (uint64_t)buf[k] << (8 * k);
+	return 0;
+}
+
+static int cond_read_mem(void *opaque, uint64_t addr, void *buf, size_t len)
+{
+	struct cond_env *e = opaque;
+
+	return read_mem(e->t, e->vcpu + 1, addr, buf, len) == (long)len
+		       ? 0
+		       : -EFAULT;
+}
+
+/* vCPU i stopped at a code breakpoint at pc: does the debugger hear of
+ * it? Yes when a request there has no condition or one is true; a
+ * condition that faults stops too, so the user sees where. */
+static bool condition_stops(struct kvm_target *t, unsigned i, uint64_t pc)
+{
+	struct cond_env env = { .t = t, .vcpu = i };
+	const struct agent_env aenv = { .read_reg = cond_read_reg,
+					.read_mem = cond_read_mem,
+					.opaque = &env };
+	static const enum rsp_bp_type types[] = { RSP_BP_SW, RSP_BP_HW };
+	bool any = false;
+
+	if (!t->nr_conds)
+		return true;
+	for (unsigned k = 0; k < 2; k++) {
+		unsigned refs = bp_mgr_code_refs(t->bp, (enum bp_type)types[k],
+						 pc);
+		struct bp_condition *c = find_condition(t, types[k], pc);
+		int r;
+
+		if (!refs)
+			continue;
+		any = true;
+		if (!c || !c->cond || c->cond_refs < refs)
+			return true;
+		r = agent_cond_eval(c->cond, &aenv);
+		if (r < 0)
+			log_warn("the condition of the breakpoint at 0x%" PRIx64
+				 " could not be evaluated on vCPU %u (%s); "
+				 "stopping there",
+				 pc, i,
+				 r == -EFAULT ? "it reads unmapped memory"
+				 : r == -EDOM ? "it divides by zero"
+				 : r == -ELOOP ? "it runs too long"
+					       : strerror(-r));
+		if (r != 0)
+			return true;
+	}
+	/* Not ours by address (a stale hit): let the caller report it. */
+	return !any;
+}
+
 /* Resume what ran before a stop kvmdbg handled by itself. */
 static int run_on(struct kvm_target *t)
 {
@@ -447,6 +612,8 @@ static bool debug_event(struct kvm_target *t, const struct vmm_event *ev,
 	struct arch_verdict v;
 	int type, ret;
 
+	/* Whatever resumes vCPU i next sets its step range anew. */
+	vmm_set_step_range(t->vm, i, NULL);
 	if (ev->from_ram_hook) {
 		/* A page-protection watchpoint; the access has completed. */
 		bp_mgr_watch_hit(ev, &type, &stop->watch_addr);
@@ -482,7 +649,7 @@ static bool debug_event(struct kvm_target *t, const struct vmm_event *ev,
 		}
 		bp_mgr_end_step_over(t->bp, i);
 		/* The step-over was the debugger's own step. */
-		if (user_step(t, i))
+		if (user_step(t, i) && !range_step_on(t, i))
 			return true;
 		return do_resume(t) < 0;
 	case ARCH_VERDICT_REINJECT:
@@ -495,6 +662,10 @@ static bool debug_event(struct kvm_target *t, const struct vmm_event *ev,
 	case ARCH_VERDICT_DEBUGGER:
 		if (stepping_over)
 			bp_mgr_end_step_over(t->bp, i);
+		/* Range stepping: a step that stays inside the range is
+		 * kvmdbg's business, not the debugger's. */
+		if (v.reason == ARCH_STOP_STEP && range_step_on(t, i))
+			return do_resume(t) < 0;
 		if (v.reason == ARCH_STOP_WATCH_ACCESS &&
 		    bp_mgr_access_is_read(t->bp, v.addr)) {
 			if (bp_mgr_read_hit_was_write(t->bp, i, v.addr) &&
@@ -507,6 +678,11 @@ static bool debug_event(struct kvm_target *t, const struct vmm_event *ev,
 		    v.reason == ARCH_STOP_HWBREAK) {
 			t->bp_stop[i] = arch_host.get_pc(vmm_vcpu(t->vm, i),
 							 &t->bp_stop_pc[i]) == 0;
+			/* A false condition: step over the breakpoint and
+			 * go on, as the debugger would have, without it. */
+			if (t->bp_stop[i] &&
+			    !condition_stops(t, i, t->bp_stop_pc[i]))
+				return do_resume(t) < 0;
 		}
 		if (v.reason == ARCH_STOP_WATCH_WRITE ||
 		    v.reason == ARCH_STOP_WATCH_READ ||
@@ -597,6 +773,7 @@ int kvm_target_run_free(struct kvm_target *t)
 	unsigned n = nr_threads(t);
 	int ret;
 
+	clear_step_ranges(t);
 	for (unsigned i = 0; i < n; i++) {
 		ret = apply_debug(t, i, false);
 		if (ret < 0)
@@ -618,6 +795,7 @@ int kvm_target_forget_debugger(struct kvm_target *t)
 	/* Guest memory must end byte-identical to a run that never had a
 	 * breakpoint. */
 	ret = bp_mgr_remove_all(t->bp);
+	drop_conditions(t);
 	if (ret < 0)
 		log_warn("could not restore every breakpoint: %s",
 			 strerror(-ret));
@@ -641,25 +819,126 @@ static int detach(void *opaque)
 	return kvm_target_run_free(opaque);
 }
 
+static bool supports_range_step(void *opaque)
+{
+	return true;
+}
+
+static bool supports_conditions(void *opaque)
+{
+	return true;
+}
+
+/*
+ * A Z0/Z1 with a condition list. gdb sends the whole list for an address
+ * each time (the conditions of every breakpoint there), and sends it again
+ * without a z to change it: so a conditional Z where every live request
+ * is conditional replaces the list instead of adding a request. A plain Z
+ * at the address makes every hit stop until all its requests are gone.
+ */
+static int insert_conditional(struct kvm_target *t, enum rsp_bp_type type,
+			      uint64_t addr, uint64_t kind,
+			      struct agent_cond *cond)
+{
+	unsigned refs = bp_mgr_code_refs(t->bp, (enum bp_type)type, addr);
+	struct bp_condition *c = find_condition(t, type, addr);
+	int ret;
+
+	if (c && refs && c->cond_refs == refs) {
+		agent_cond_free(c->cond);
+		c->cond = cond;
+		return 0;
+	}
+	if (!c && t->nr_conds == t->cap_conds) {
+		size_t cap = t->cap_conds ? 2 * t->cap_conds : 8;
+		struct bp_condition *n = realloc(t->conds, cap * sizeof(*n));
+
+		if (!n) {
+			agent_cond_free(cond);
+			return -ENOMEM;
+		}
+		t->conds = n;
+		t->cap_conds = cap;
+	}
+	ret = bp_mgr_insert(t->bp, t->last_thread - 1, (enum bp_type)type,
+			    addr, kind);
+	if (ret < 0) {
+		agent_cond_free(cond);
+		return ret;
+	}
+	if (!c) {
+		c = &t->conds[t->nr_conds++];
+		*c = (struct bp_condition){ .type = type, .addr = addr };
+	}
+	/* Requests from before without an entry were plain ones. */
+	if (c->cond_refs++ == refs) {
+		agent_cond_free(c->cond);
+		c->cond = cond;
+	} else {
+		agent_cond_free(cond);
+	}
+	return 0;
+}
+
 static int insert_bp(void *opaque, enum rsp_bp_type type, uint64_t addr,
 		     uint64_t kind, const uint8_t *cond, size_t cond_len)
 {
 	struct kvm_target *t = opaque;
+	struct agent_cond *ac = NULL;
+	struct bp_condition *c;
+	char err[160];
+	int ret;
 
-	/* Conditions are evaluated by the debugger until target-side
-	 * conditions land; say so by refusing the conditional form. */
-	if (cond && cond_len)
-		return -EOPNOTSUPP;
-	return bp_mgr_insert(t->bp, t->last_thread - 1, (enum bp_type)type,
-			     addr, kind);
+	if (cond && cond_len && (type == RSP_BP_SW || type == RSP_BP_HW)) {
+		ret = agent_cond_parse((const char *)cond, cond_len, &ac, err,
+				       sizeof(err));
+		if (ret == -EINVAL) {
+			log_warn("Z%d at 0x%" PRIx64 ": bad condition: %s",
+				 (int)type, addr, err);
+			return ret;
+		}
+		if (ret == -ENOTSUP) {
+			/* Accepted without it: every hit is reported and gdb
+			 * evaluates the condition itself. (An error reply
+			 * would make gdb refuse the breakpoint.) */
+			log_info("Z%d at 0x%" PRIx64 ": condition left to the "
+				 "debugger: %s", (int)type, addr, err);
+			ac = NULL;
+		} else if (ret < 0) {
+			return ret;
+		}
+		if (ac)
+			return insert_conditional(t, type, addr, kind, ac);
+	}
+	ret = bp_mgr_insert(t->bp, t->last_thread - 1, (enum bp_type)type,
+			    addr, kind);
+	c = ret == 0 ? find_condition(t, type, addr) : NULL;
+	if (c) {
+		/* A plain request: every hit stops while it lives. */
+		agent_cond_free(c->cond);
+		c->cond = NULL;
+	}
+	return ret;
 }
 
 static int remove_bp(void *opaque, enum rsp_bp_type type, uint64_t addr,
 		     uint64_t kind)
 {
 	struct kvm_target *t = opaque;
+	struct bp_condition *c;
+	unsigned refs;
+	int ret;
 
-	return bp_mgr_remove(t->bp, (enum bp_type)type, addr, kind);
+	ret = bp_mgr_remove(t->bp, (enum bp_type)type, addr, kind);
+	c = ret == 0 ? find_condition(t, type, addr) : NULL;
+	if (c) {
+		refs = bp_mgr_code_refs(t->bp, (enum bp_type)type, addr);
+		if (!refs)
+			drop_condition(t, c);
+		else if (c->cond_refs > refs)
+			c->cond_refs = refs;
+	}
+	return ret;
 }
 
 /* Appends to out, never past cap. */
@@ -827,6 +1106,8 @@ const struct rsp_target_ops kvm_target_ops = {
 	.kill = kill_target,
 	.detach = detach,
 	.insert_bp = insert_bp,
+	.supports_range_step = supports_range_step,
+	.supports_conditions = supports_conditions,
 	.remove_bp = remove_bp,
 	.monitor = monitor,
 };

@@ -15,6 +15,7 @@ struct arch_debug;
 
 struct bp_hw_slot;
 struct vmm_event;
+struct vmm_step_range;
 
 /* What the debugger wants from the hardware for one vCPU's next run. */
 struct arch_debug {
@@ -137,6 +138,12 @@ struct arch_ops {
 	 * when the vCPU must run the step. x86: HLT, whose single-step
 	 * leaves some hosts unable to deliver interrupts. */
 	int (*emulate_step)(struct vcpu *v);
+	/* On the vCPU thread, right after a KVM_EXIT_DEBUG of a vCPU with a
+	 * step range (vmm_set_step_range): true when the exit is that
+	 * single-step alone and the pc is inside the range and not skipped,
+	 * and the step is re-armed, so the vCPU runs on. NULL: the loop
+	 * sees every step. */
+	bool (*step_on)(struct vcpu *v, const struct vmm_step_range *r);
 	/* The trap instruction software breakpoints patch in. */
 	const uint8_t *sw_trap;
 	size_t sw_trap_len;

@@ -414,6 +414,21 @@ int bp_mgr_insert(struct bp_mgr *m, unsigned vcpu, enum bp_type type,
 	return ret;
 }
 
+unsigned bp_mgr_code_refs(const struct bp_mgr *m, enum bp_type type,
+			  uint64_t addr)
+{
+	struct bp_sw_info si;
+	struct bp_hw_request hr;
+
+	if (type == BP_SW && m->sw_usable)
+		return bp_sw_lookup(m->sw, addr, &si) == 0 ? si.count : 0;
+	if (type != BP_SW && type != BP_HW)
+		return 0;
+	/* Without usable traps, Z0 and Z1 share the execute slots. */
+	return bp_hw_lookup(m->hw, BP_HW_EXEC, addr, 1, &hr) == 0 ? hr.count
+								   : 0;
+}
+
 int bp_mgr_remove(struct bp_mgr *m, enum bp_type type, uint64_t addr,
 		  uint64_t kind)
 {

@@ -39,6 +39,9 @@ int bp_mgr_insert(struct bp_mgr *m, unsigned vcpu, enum bp_type type,
 		  uint64_t addr, uint64_t kind);
 int bp_mgr_remove(struct bp_mgr *m, enum bp_type type, uint64_t addr,
 		  uint64_t kind);
+/* How many Z0 (type BP_SW) or Z1 (BP_HW) requests at addr are live. */
+unsigned bp_mgr_code_refs(const struct bp_mgr *m, enum bp_type type,
+			  uint64_t addr);
 /* Every breakpoint and watchpoint gone, every byte and page restored
  * (detach, kill, a dropped connection). */
 int bp_mgr_remove_all(struct bp_mgr *m);

@@ -141,6 +141,8 @@ void rsp__supported_reply(struct rsp__buf *b,
 	rsp__buf_puts(b, ";qXfer:threads:read+");
 	if (f->exec_file)
 		rsp__buf_puts(b, ";qXfer:exec-file:read+");
+	if (f->conditions)
+		rsp__buf_puts(b, ";ConditionalBreakpoints+");
 	rsp__buf_puts(b, ";QStartNoAckMode+;swbreak+;hwbreak+"
 			 ";vContSupported+;binary-upload+"
 			 ";QThreadSuffixSupported+;QListThreadsInStopReply+");

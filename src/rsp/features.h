@@ -53,6 +53,7 @@ struct rsp__stub_features {
 	size_t packet_size;
 	bool features_xml; /* a target.xml exists */
 	bool exec_file;	   /* the image path is known */
+	bool conditions;   /* Z0/Z1 conditions evaluated by the target */
 };
 
 /* The reply to qSupported. */

@@ -1459,6 +1459,8 @@ static enum reply handle_q(struct rsp_session *s, const char *p,
 		    .features_xml = s->ops->features_xml &&
 				    s->ops->features_xml(s->t, "target.xml"),
 		    .exec_file = s->ops->exec_file && s->ops->exec_file(s->t),
+		    .conditions = s->ops->supports_conditions &&
+				  s->ops->supports_conditions(s->t),
 		};
 
 		rsp__parse_client_features(a, end, &s->client);

@@ -158,6 +158,11 @@ struct rsp_target_ops {
 	 * and turns a stray 'r' into a single step, which the protocol
 	 * allows. */
 	bool (*supports_range_step)(void *t);
+	/* insert_bp evaluates a Z0/Z1 condition list itself (gdb's agent
+	 * expressions): advertised as ConditionalBreakpoints+. A list it
+	 * cannot run is an error reply, and gdb then evaluates the
+	 * condition on its side. NULL or false: not advertised. */
+	bool (*supports_conditions)(void *t);
 	/* Register values are big-endian. The session needs this only to
 	 * turn the pc (the first of expedited_regs) into a number for
 	 * lldb's thread-pcs and qHostInfo's endian key. NULL: little. */

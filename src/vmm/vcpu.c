@@ -230,6 +230,7 @@ static bool run_until_stop(struct vcpu *v)
 	for (;;) {
 		long ret = kvm_ioctl_val(v->fd, KVM_RUN, 0);
 
+		v->regs_synced = run->kvm_valid_regs != 0;
 		if (ret < 0) {
 			if (ret == -EINTR || ret == -EAGAIN)
 				return pending_event(v);
@@ -259,6 +260,11 @@ static bool run_until_stop(struct vcpu *v)
 			vmm__vcpu_event(v, &ev);
 			break;
 		case KVM_EXIT_DEBUG:
+			/* A step inside the debugger's range: step on here,
+			 * without waking the loop. */
+			if (v->step_range_on && arch_host.step_on &&
+			    arch_host.step_on(v, &v->step_range))
+				break;
 			memset(&ev, 0, sizeof(ev));
 			ev.kind = VMM_EVENT_DEBUG;
 			record_exit(v, &ev);
@@ -404,6 +410,16 @@ static int prepare_run(struct vcpu *v)
 	if (arch_host.state_invalidate)
 		arch_host.state_invalidate(v);
 	return ret;
+}
+
+void vmm_set_step_range(struct vmm *vm, unsigned idx,
+			const struct vmm_step_range *r)
+{
+	struct vcpu *v = vm->vcpus[idx];
+
+	v->step_range_on = r != NULL;
+	if (r)
+		v->step_range = *r;
 }
 
 int vmm_resume_all(struct vmm *vm)

@@ -93,6 +93,21 @@ int vmm_resume_one(struct vmm *vm, unsigned idx);
  * (pending I/O finished). */
 void vmm_pause_all(struct vmm *vm);
 
+/* Range stepping done by the vCPU thread itself: while a vCPU that was
+ * resumed with a single-step stops by that step alone at a pc inside
+ * [start, end), not one of skip[], it steps on without an event; the
+ * first stop outside (or for any other reason) is its event as usual.
+ * skip[] lists pcs the loop must see (an instruction kvmdbg completes
+ * itself, e.g. x86 HLT). Set while the vCPU is parked; NULL clears. */
+#define VMM_STEP_SKIP_MAX 8
+struct vmm_step_range {
+	uint64_t start, end;
+	unsigned nr_skip;
+	uint64_t skip[VMM_STEP_SKIP_MAX];
+};
+void vmm_set_step_range(struct vmm *vm, unsigned idx,
+			const struct vmm_step_range *r);
+
 /* Take the oldest pending event (a vCPU that stopped itself) among the
  * vCPUs whose bit is set in mask (bit i: vCPU i): a vCPU the debugger did
  * not resume keeps its event for later. */

@@ -52,6 +52,14 @@ struct vcpu {
 	struct vmm_event event;
 	uint64_t event_seq;
 	void *arch_state; /* arch register cache, owned by arch code */
+	/* The registers KVM stores in run->s after every KVM_RUN when
+	 * run->kvm_valid_regs asks for them (x86 KVM_CAP_SYNC_REGS) are the
+	 * vCPU's: set by the vCPU thread after KVM_RUN, cleared by arch code
+	 * whenever it sets registers through an ioctl instead. */
+	bool regs_synced;
+	/* vmm_set_step_range(); read by the vCPU thread while it runs. */
+	bool step_range_on;
+	struct vmm_step_range step_range;
 };
 
 struct vmm {

@@ -31,10 +31,11 @@ def need():
     need_gdb()
 
 
-def run_gdb(script, k, timeout=90, **extra):
-    """gdb -batch on one script of gdb_bp/; returns gdb's stdout and stderr
-    (which holds the packet log when the script sets `debug remote`)."""
-    r = run([GDB, "-batch", "-nx", "-x", os.path.join(SCRIPTS, script)],
+def run_gdb(script, k, timeout=90, scripts=SCRIPTS, **extra):
+    """gdb -batch on one script of gdb_bp/ (or scripts); returns gdb's
+    stdout and stderr (which holds the packet log when the script sets
+    `debug remote`)."""
+    r = run([GDB, "-batch", "-nx", "-x", os.path.join(scripts, script)],
             timeout=timeout, env=gdb_env(k, **extra))
     out, err = r.stdout.decode(), r.stderr.decode()
     print(f"--- gdb {script}: exit {r.returncode}\n{out}", end="")

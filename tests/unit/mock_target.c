@@ -409,6 +409,11 @@ static int monitor(void *t, const char *cmd, char *out, size_t cap)
 	return -ENOENT;
 }
 
+static bool supports_conditions(void *t)
+{
+	return M(t)->conditions;
+}
+
 static bool supports_range_step(void *t)
 {
 	return M(t)->range_step;
@@ -448,6 +453,7 @@ const struct rsp_target_ops mock_target_ops = {
     .remove_bp = remove_bp,
     .monitor = monitor,
     .supports_range_step = supports_range_step,
+    .supports_conditions = supports_conditions,
     .big_endian = big_endian,
     .nr_watchpoints = nr_watchpoints,
 };

@@ -36,6 +36,7 @@ struct mock_target {
 
 	/* Knobs. */
 	bool range_step; /* supports_range_step */
+	bool conditions; /* supports_conditions */
 	bool big_endian;
 	bool no_features_xml;
 	const char *exec_path; /* NULL: unknown */

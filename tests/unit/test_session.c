@@ -1224,6 +1224,24 @@ static void test_vcont_t_alone(void **state)
 	ASSERT_EQ(rsp_session_target_running(h->s), false);
 }
 
+static void test_conditional_breakpoints(void **state)
+{
+	struct harness *h = *state;
+	char want[512];
+
+	/* Advertised only when the target evaluates conditions. */
+	ask(h, "qSupported:swbreak+", supported);
+	h->m.conditions = true;
+	snprintf(want, sizeof(want), "%.*sConditionalBreakpoints+;%s",
+		 (int)(strstr(supported, "QStartNoAckMode+") - supported),
+		 supported, strstr(supported, "QStartNoAckMode+"));
+	ask(h, "qSupported:swbreak+", want);
+	/* gdb 13's form: one ';', the expressions back to back. The list
+	 * reaches the target raw, from its ';' on. */
+	ask(h, "Z0,1080c2,1;X3,220527X2,2227", "OK");
+	expect_log(h, "insert 0 1080c2 1 ;X3,220527X2,2227\n");
+}
+
 static void test_vcont_range_step(void **state)
 {
 	struct harness *h = *state;
@@ -2081,6 +2099,7 @@ int main(void)
 	    T(test_vcont_actions),
 	    T(test_vcont_t_alone),
 	    T(test_vcont_range_step),
+	    T(test_conditional_breakpoints),
 	    T(test_vcont_malformed),
 	    T(test_interrupt_while_running),
 	    T(test_vctrlc),

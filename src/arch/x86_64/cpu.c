@@ -192,7 +192,16 @@ static int x86_vcpu_init(struct vmm *vm, struct vcpu *v)
 	if (ret < 0)
 		return (int)ret;
 	v->arch_state = calloc(1, sizeof(struct x86_cpu_state));
-	return v->arch_state ? 0 : -ENOMEM;
+	if (!v->arch_state)
+		return -ENOMEM;
+	/* Have KVM store regs and sregs in the run structure at every exit:
+	 * a stop then reads them without an ioctl each (on some hosts each
+	 * vCPU ioctl costs tens of microseconds). */
+	if ((kvm_check_cap(vm->sys.fd, KVM_CAP_SYNC_REGS) &
+	     (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) ==
+	    (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS))
+		v->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	return 0;
 }
 
 static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type,
@@ -318,6 +327,7 @@ static int set_entry_state(struct vcpu *v, const struct loader_image *img)
 		regs.rbx = X86_BOOT_START_INFO;
 	}
 	ret = kvm_ioctl(v->fd, KVM_SET_REGS, &regs);
+	v->regs_synced = false;
 	return ret < 0 ? (int)ret : 0;
 }
 
@@ -453,6 +463,7 @@ const struct arch_ops arch_host = {
 	.set_debug = x86_vcpu_set_debug,
 	.set_pc = x86_vcpu_set_pc,
 	.emulate_step = x86_vcpu_emulate_step,
+	.step_on = x86_vcpu_step_on,
 	.sw_trap = x86_sw_trap,
 	.sw_trap_len = sizeof(x86_sw_trap),
 	.hw_bank = {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "log.h"
 #include "arch/arch.h"
 #include "arch/x86_64/x86.h"
 #include "arch/x86_64/classify.h"
@@ -11,11 +12,70 @@
 #include "bp/hw.h"
 #include "vmm/vmm_internal.h"
 
+/* Synced registers, once per process compared with what the ioctls
+ * return: a host whose copies differ is not trusted with them again. */
+static int sync_trust; /* 0 untested, 1 trusted, -1 not */
+
+static bool sync_matches(struct vcpu *v, const struct kvm_sync_regs *sr)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+
+	if (kvm_ioctl(v->fd, KVM_GET_REGS, &regs) < 0 ||
+	    kvm_ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
+		return false;
+	if (memcmp(&regs, &sr->regs, sizeof(regs)) != 0) {
+		log_warn("KVM's synced registers differ from KVM_GET_REGS "
+			 "(rip %#llx against %#llx); not using them",
+			 (unsigned long long)sr->regs.rip,
+			 (unsigned long long)regs.rip);
+		return false;
+	}
+	if (memcmp(&sregs, &sr->sregs, sizeof(sregs)) != 0) {
+		log_warn("KVM's synced special registers differ from "
+			 "KVM_GET_SREGS; not using them");
+		return false;
+	}
+	return true;
+}
+
+/* Fill what KVM stored in the run structure at the vCPU's last exit
+ * (KVM_CAP_SYNC_REGS): regs and sregs without two ioctls per stop. */
+static void load_synced(struct vcpu *v, struct x86_cpu_state *s,
+			uint64_t parts)
+{
+	const struct kvm_sync_regs *sr = &v->run->s.regs;
+	uint64_t need = parts & ~s->valid &
+			(X86_STATE_REGS | X86_STATE_SREGS);
+
+	if (!need || !v->regs_synced ||
+	    __atomic_load_n(&sync_trust, __ATOMIC_RELAXED) < 0 ||
+	    (v->run->kvm_valid_regs & (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) !=
+		    (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS))
+		return;
+	if (__atomic_load_n(&sync_trust, __ATOMIC_RELAXED) == 0) {
+		__atomic_store_n(&sync_trust, sync_matches(v, sr) ? 1 : -1,
+				 __ATOMIC_RELAXED);
+		if (__atomic_load_n(&sync_trust, __ATOMIC_RELAXED) < 0) {
+			v->run->kvm_valid_regs = 0;
+			return;
+		}
+	}
+	if (need & X86_STATE_REGS)
+		s->regs = sr->regs;
+	if (need & X86_STATE_SREGS)
+		s->sregs = sr->sregs;
+	s->valid |= need;
+}
+
 struct x86_cpu_state *x86_vcpu_state(struct vcpu *v, uint64_t parts)
 {
 	struct x86_cpu_state *s = v->arch_state;
 
-	if (!s || x86_state_load(v->fd, s, parts) < 0)
+	if (!s)
+		return NULL;
+	load_synced(v, s, parts);
+	if (x86_state_load(v->fd, s, parts) < 0)
 		return NULL;
 	return s;
 }
@@ -68,7 +128,14 @@ int x86_vcpu_get_pc(struct vcpu *v, uint64_t *pc)
 
 int x86_vcpu_state_flush(struct vcpu *v)
 {
-	return v->arch_state ? x86_state_flush(v->fd, v->arch_state) : 0;
+	struct x86_cpu_state *s = v->arch_state;
+
+	if (!s)
+		return 0;
+	/* Registers set by ioctl make the synced copy stale. */
+	if (s->dirty & (X86_STATE_REGS | X86_STATE_SREGS))
+		v->regs_synced = false;
+	return x86_state_flush(v->fd, s);
 }
 
 void x86_vcpu_state_invalidate(struct vcpu *v)
@@ -124,6 +191,7 @@ int x86_vcpu_set_debug(struct vcpu *v, const struct arch_debug *dbg)
 		.inject = dbg->inject,
 	};
 	struct kvm_guest_debug gd;
+	struct x86_cpu_state *st;
 	long ret;
 	int r;
 
@@ -137,7 +205,20 @@ int x86_vcpu_set_debug(struct vcpu *v, const struct arch_debug *dbg)
 	r = x86_vcpu_state_flush(v);
 	if (r < 0)
 		return r;
+	/* The same settings again need no ioctl, unless they step (KVM
+	 * re-arms TF for the current rip only in KVM_SET_GUEST_DEBUG) or
+	 * inject (a one-shot). */
+	st = v->arch_state;
+	if (st && st->debug_applied &&
+	    !(gd.control & (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_INJECT_BP |
+			    KVM_GUESTDBG_INJECT_DB)) &&
+	    memcmp(&gd, &st->applied_debug, sizeof(gd)) == 0)
+		return 0;
 	ret = kvm_ioctl(v->fd, KVM_SET_GUEST_DEBUG, &gd);
+	if (st) {
+		st->debug_applied = ret >= 0;
+		st->applied_debug = gd;
+	}
 	return ret < 0 ? (int)ret : 0;
 }
 
@@ -239,6 +320,41 @@ int x86_vcpu_classify(struct vcpu *v, const struct vmm_event *ev,
  * the interrupt stays pending and arrives once the guest runs freely.
  * Stepping HLT in the guest instead can leave the vCPU unable to take
  * interrupts on some hosts (kvm_pvm), which hangs the guest. */
+bool x86_vcpu_step_on(struct vcpu *v, const struct vmm_step_range *r)
+{
+	const struct kvm_run *run = v->run;
+	const struct x86_cpu_state *st = v->arch_state;
+	uint64_t dr6 = run->debug.arch.dr6, rip;
+	struct kvm_guest_debug gd;
+	struct kvm_regs regs;
+
+	/* The single-step trap alone: no breakpoint or watchpoint bit. */
+	if (run->debug.arch.exception != 1 || !(dr6 & X86_DR6_BS) ||
+	    (dr6 & X86_DR6_B_MASK))
+		return false;
+	if (!st || !st->debug_applied ||
+	    (st->applied_debug.control &
+	     (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_INJECT_BP |
+	      KVM_GUESTDBG_INJECT_DB)) != KVM_GUESTDBG_SINGLESTEP)
+		return false;
+	if (v->regs_synced && (run->kvm_valid_regs & KVM_SYNC_X86_REGS) &&
+	    __atomic_load_n(&sync_trust, __ATOMIC_RELAXED) > 0) {
+		rip = run->s.regs.regs.rip;
+	} else {
+		if (kvm_ioctl(v->fd, KVM_GET_REGS, &regs) < 0)
+			return false;
+		rip = regs.rip;
+	}
+	if (rip < r->start || rip >= r->end)
+		return false;
+	for (unsigned i = 0; i < r->nr_skip; i++)
+		if (rip == r->skip[i])
+			return false;
+	/* KVM arms TF for the rip current at KVM_SET_GUEST_DEBUG. */
+	gd = st->applied_debug;
+	return kvm_ioctl(v->fd, KVM_SET_GUEST_DEBUG, &gd) >= 0;
+}
+
 int x86_vcpu_emulate_step(struct vcpu *v)
 {
 	struct x86_cpu_state *s = x86_vcpu_state(v, X86_STATE_REGS);

@@ -40,6 +40,10 @@ struct x86_cpu_state {
 	struct x86_xsave_area xsave;
 	uint64_t valid; /* X86_STATE_* parts that hold the vCPU's values */
 	uint64_t dirty; /* parts to write back before the vCPU runs */
+	/* The last KVM_SET_GUEST_DEBUG this vCPU got, to skip repeating an
+	 * unchanged one. */
+	struct kvm_guest_debug applied_debug;
+	bool debug_applied;
 };
 
 /*

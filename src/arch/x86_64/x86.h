@@ -25,12 +25,14 @@ struct arch_debug;
 struct arch_classify_ctx;
 struct arch_verdict;
 struct vmm_event;
+struct vmm_step_range;
 
 extern const uint8_t x86_sw_trap[1];
 bool x86_bank_fits(void *ctx, int type, uint64_t addr, uint64_t len);
 int x86_vcpu_set_debug(struct vcpu *v, const struct arch_debug *dbg);
 int x86_vcpu_set_pc(struct vcpu *v, uint64_t pc);
 int x86_vcpu_emulate_step(struct vcpu *v);
+bool x86_vcpu_step_on(struct vcpu *v, const struct vmm_step_range *r);
 int x86_vcpu_classify(struct vcpu *v, const struct vmm_event *ev,
 		      const struct arch_classify_ctx *ctx,
 		      struct arch_verdict *out);
