@@ -220,6 +220,31 @@ static bool pending_event(struct vcpu *v)
 	return ev;
 }
 
+/* Before parking with an event: finish the instruction behind an I/O
+ * exit, so the state a debugger reads is consistent. KVM_RUN with
+ * immediate_exit completes the access and returns before the guest runs
+ * again, unless the instruction needs another one: a read-modify-write of
+ * an unmapped page exits once to read and once more to write, and that
+ * write, left unserved, would be lost. So every access it still makes is
+ * served here. */
+static void finish_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	for (unsigned n = 0; n < 4096; n++) {
+		if (run->exit_reason != KVM_EXIT_IO &&
+		    run->exit_reason != KVM_EXIT_MMIO)
+			return;
+		run->immediate_exit = 1;
+		if (kvm_ioctl_val(v->fd, KVM_RUN, 0) < 0)
+			return; /* -EINTR: the instruction is complete */
+		if (run->exit_reason == KVM_EXIT_IO)
+			handle_pio(v);
+		else if (run->exit_reason == KVM_EXIT_MMIO)
+			handle_mmio(v);
+	}
+}
+
 /* Run the guest until the loop stops us (returns false) or this vCPU has
  * an event (returns true). */
 static bool run_until_stop(struct vcpu *v)
@@ -310,13 +335,7 @@ static bool run_until_stop(struct vcpu *v)
 			break;
 		}
 		if (pending_event(v)) {
-			/* Finish the instruction behind an I/O exit so the
-			 * state a debugger reads is consistent. */
-			if (run->exit_reason == KVM_EXIT_IO ||
-			    run->exit_reason == KVM_EXIT_MMIO) {
-				run->immediate_exit = 1;
-				kvm_ioctl_val(v->fd, KVM_RUN, 0);
-			}
+			finish_io(v);
 			return true;
 		}
 	}

@@ -117,6 +117,12 @@ def case_cond_fault():
                "(it reads unmapped memory); stopping there\n")
 
 
+def case_watch_rmw(kind):
+    """A watched read-modify-write keeps its write (it was lost when the
+    vCPU parked between the instruction's read and write exits)."""
+    cond_case(10, "watch_rmw.py", KVMDBG_WATCH=kind)
+
+
 CASES = {
     "next-range": case_next_range,
     "cond-local": case_cond_local,
@@ -125,6 +131,7 @@ CASES = {
     "cond-hw": case_cond_hw,
     "cond-change": case_cond_change,
     "cond-fault": case_cond_fault,
+    "watch-rmw": case_watch_rmw,
 }
 
 if __name__ == "__main__":

@@ -8,9 +8,11 @@
 
 volatile unsigned long visits;
 volatile unsigned long last_seen;
+unsigned long bumps;
 
 void visit(unsigned long n);
 unsigned long sum_to(unsigned long n);
+void bump(void);
 
 GUEST_PARK_APS()
 
@@ -18,6 +20,13 @@ __attribute__((noinline)) void visit(unsigned long n)
 {
 	visits++; /* @visit */
 	last_seen = n;
+}
+
+/* One read-modify-write instruction: with a read or access watchpoint
+ * on bumps it reads and writes a watched page in one go. */
+__attribute__((noinline)) void bump(void)
+{
+	__asm__ volatile("addq $1, %0" : "+m"(bumps)); /* @bump */
 }
 
 __attribute__((noinline)) unsigned long sum_to(unsigned long n)
@@ -35,10 +44,12 @@ int main(const struct hvm_start_info *si)
 
 	if (guest_cmdline_ulong(guest_cmdline(si), "iters", &iters))
 		iters = DEFAULT_ITERS;
+	for (i = 0; i < 20; i++)
+		bump();
 	for (i = 0; i < iters; i++)
 		visit(i); /* @call */
 	sum = sum_to(iters); /* @sum */
-	guest_printf("cond: iters=%lu visits=%lu last=%lu sum=%lu\n", iters,
-		     visits, last_seen, sum);
+	guest_printf("cond: iters=%lu visits=%lu last=%lu sum=%lu bumps=%lu\n",
+		     iters, visits, last_seen, sum, bumps);
 	return 0;
 }
