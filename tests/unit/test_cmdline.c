@@ -22,16 +22,6 @@
 #define GiB (1ULL << 30)
 #define TiB (1ULL << 40)
 
-/* NULL-safe string equality that prints both sides. */
-#define ASSERT_STR(got, want)                                                  \
-	do {                                                                   \
-		const char *got_ = (got), *want_ = (want);                     \
-		if (!got_ || !want_ ? got_ != want_ : strcmp(got_, want_))     \
-			fail_msg("%s == \"%s\", want \"%s\"", #got,            \
-				 got_ ? got_ : "(null)",                       \
-				 want_ ? want_ : "(null)");                    \
-	} while (0)
-
 /*
  * An argv that getopt may permute: pointers into our own buffers, since
  * string literals are const. The image pointer in cli_opts points in here,

@@ -18,14 +18,6 @@
 #include "rsp/packet.h"
 #include "rsp/session.h"
 
-#define ASSERT_STR(got, want)                                                  \
-	do {                                                                   \
-		const char *got_ = (got), *want_ = (want);                     \
-		if (strcmp(got_, want_))                                       \
-			fail_msg("%s:\n  got  \"%s\"\n  want \"%s\"", #got,    \
-				 got_, want_);                                 \
-	} while (0)
-
 /* Printable rendering of bytes, so failed comparisons show both sides. */
 static void render(char *dst, size_t cap, const void *data, size_t len)
 {

@@ -16,14 +16,6 @@
 
 #include "arch/x86_64/dbgregs.h"
 
-#define ASSERT_STR(got, want)                                                  \
-	do {                                                                   \
-		const char *got_ = (got), *want_ = (want);                     \
-		if (strcmp(got_, want_))                                       \
-			fail_msg("%s == \"%s\", want \"%s\"", #got, got_,      \
-				 want_);                                       \
-	} while (0)
-
 /*
  * KVM's control bits, spelled out from the uapi headers rather than taken
  * from them, so a wrong macro cannot hide behind a matching test.

@@ -29,4 +29,14 @@
 
 #define ASSERT_HEX(got, want) ASSERT_UEQ(got, want)
 
+/* NULL-safe string equality (needs <string.h>). */
+#define ASSERT_STR(got, want)                                                  \
+	do {                                                                   \
+		const char *got_ = (got), *want_ = (want);                     \
+		if (!got_ || !want_ ? got_ != want_ : strcmp(got_, want_))     \
+			fail_msg("%s:\n  got  \"%s\"\n  want \"%s\"", #got,    \
+				 got_ ? got_ : "(null)",                       \
+				 want_ ? want_ : "(null)");                    \
+	} while (0)
+
 #endif
