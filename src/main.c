@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -339,6 +340,23 @@ static int start_server(struct app *app)
 	return 0;
 }
 
+/* The host probe, on a thread of its own while the guest's VM is made. */
+struct probe_job {
+	struct app *app;
+	pthread_t thread;
+	bool started;
+	int ret;
+	char err[256];
+};
+
+static void *probe_thread(void *arg)
+{
+	struct probe_job *j = arg;
+
+	j->ret = kvm_probe_run(&j->app->probe, j->err, sizeof(j->err));
+	return NULL;
+}
+
 static int run(struct app *app)
 {
 	struct vmm_config cfg = {
@@ -356,7 +374,7 @@ static int run(struct app *app)
 	};
 	struct vmm_error e;
 	bool have_probe = false;
-	char err[256];
+	struct probe_job probe = { 0 };
 	int ret;
 
 	app->console_fd = open_console(&app->opts);
@@ -385,17 +403,25 @@ static int run(struct app *app)
 	uv_signal_start(&app->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&app->sighup, on_signal, SIGHUP);
 
+	/* What this host's KVM honours decides how breakpoints work; a
+	 * few milliseconds, measured rather than assumed, in a VM of its
+	 * own: so it runs while the guest's VM is built and loaded. */
+	probe.app = app;
+	probe.started = pthread_create(&probe.thread, NULL, probe_thread,
+				       &probe) == 0;
 	ret = vmm_create(&cfg, &app->vm, &e);
+	if (probe.started)
+		pthread_join(probe.thread, NULL);
+	else
+		probe_thread(&probe);
 	if (ret < 0) {
 		log_error("%s", e.msg);
 		app->exit_code = e.kvm ? EXIT_NO_KVM : EXIT_USAGE;
 		goto out_loop;
 	}
-	/* What this host's KVM honours decides how breakpoints work; a
-	 * few milliseconds, measured rather than assumed. */
-	if (kvm_probe_run(&app->probe, err, sizeof(err)) < 0)
+	if (probe.ret < 0)
 		log_warn("host probe failed (%s); using conservative "
-			 "strategies", err);
+			 "strategies", probe.err);
 	else
 		have_probe = true;
 	ret = kvm_target_create(app->vm, &host, have_probe ? &app->probe : NULL,
