@@ -85,6 +85,9 @@ struct arch_hw_bank {
 	unsigned types; /* BP_HW_TYPE_BIT()s */
 	uint64_t max_len;
 	bool (*fits)(void *ctx, int type, uint64_t addr, uint64_t len);
+	/* The slot count this host gives, known once the VM exists (arm64:
+	 * from KVM_CAP_GUEST_DEBUG_HW_BPS/_WPS); NULL or 0: nr_slots. */
+	unsigned (*host_slots)(void);
 };
 
 struct arch_ops {
@@ -97,6 +100,13 @@ struct arch_ops {
 	 * machine's holes. Returns the number of ranges or -errno. */
 	int (*ram_layout)(uint64_t mem_size, struct vmm_ram *out,
 			  unsigned max);
+	/* Load an image in a format of this machine's other than ELF (arm64:
+	 * the Linux Image): 1 when path is one and it is loaded into RAM, 0
+	 * when it is not (the ELF loader runs), -errno with err filled when
+	 * it is one but cannot be loaded. NULL: ELF only. */
+	int (*load_native)(struct vmm *vm, const char *path,
+			   struct loader_image *img, char *err,
+			   size_t errlen);
 	/* Create interrupt controllers and timers, register devices. */
 	int (*vm_init)(struct vmm *vm, char *err, size_t errlen);
 	void (*vm_destroy)(struct vmm *vm);

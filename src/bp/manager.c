@@ -155,7 +155,10 @@ int bp_mgr_create(struct vmm *vm, const struct kvm_probe_result *probe,
 {
 	struct bp_sw_mem mem = { phys_read, phys_write, vm };
 	struct bp_hw_config hc = {
-		.nr_slots = arch_host.hw_bank.nr_slots,
+		.nr_slots = arch_host.hw_bank.host_slots &&
+					    arch_host.hw_bank.host_slots()
+				    ? arch_host.hw_bank.host_slots()
+				    : arch_host.hw_bank.nr_slots,
 		.types = arch_host.hw_bank.types,
 		.max_len = arch_host.hw_bank.max_len,
 		.fits = hw_fits,
@@ -322,7 +325,7 @@ static int insert_watch(struct bp_mgr *m, unsigned vcpu, enum bp_type type,
 		ret = bp_hw_insert(m->hw, hw_type, addr, len);
 		if (ret == 0) {
 			refresh_slots(m);
-			if (type == BP_WATCH_READ) {
+			if (hw_type == BP_HW_ACCESS && type == BP_WATCH_READ) {
 				struct read_as_access *r = find_read(m, addr, len);
 
 				if (!r) {
@@ -451,7 +454,10 @@ int bp_mgr_remove(struct bp_mgr *m, enum bp_type type, uint64_t addr,
 				*r = m->reads[--m->nr_reads];
 			break;
 		}
-		ret = bp_wp_remove(m->wp, BP_WP_READ, addr, kind);
+		/* Banks with load-only watchpoints (arm64) hold it as is. */
+		ret = bp_hw_remove(m->hw, BP_HW_READ, addr, kind);
+		if (ret == -ENOENT || ret == -EOPNOTSUPP)
+			ret = bp_wp_remove(m->wp, BP_WP_READ, addr, kind);
 		break;
 	}
 	case BP_WATCH_WRITE:

@@ -140,6 +140,13 @@ static int load_image(struct vmm *vm, struct vmm_error *e)
 		.machine32 = arch_host.elf_machine32,
 	};
 
+	if (arch_host.load_native) {
+		int ret = arch_host.load_native(vm, vm->cfg.image, &vm->image,
+						e->msg, sizeof(e->msg));
+
+		if (ret != 0)
+			return ret < 0 ? ret : 0;
+	}
 	for (unsigned i = 0; i < vm->nr_ram; i++)
 		ram[i] = (struct loader_ram){ .gpa = vm->ram[i].gpa,
 					      .size = vm->ram[i].size,
