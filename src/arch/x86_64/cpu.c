@@ -423,7 +423,6 @@ static void x86_describe(struct vcpu *v, char *buf, size_t len)
 {
 	struct x86_cpu_state *st = x86_vcpu_state(v, X86_STATE_SREGS);
 	struct kvm_sregs s;
-	struct kvm_mp_state mp;
 	const char *mode;
 
 	if (!st) {
@@ -439,9 +438,10 @@ static void x86_describe(struct vcpu *v, char *buf, size_t len)
 		mode = "compatibility mode";
 	else
 		mode = s.cs.db ? "32-bit protected" : "16-bit protected";
+	if (!st->mp_valid)
+		st->mp_valid = kvm_ioctl(v->fd, KVM_GET_MP_STATE, &st->mp) == 0;
 	snprintf(buf, len, "%s, CPL %u%s", mode, s.cs.dpl,
-		 kvm_ioctl(v->fd, KVM_GET_MP_STATE, &mp) == 0 &&
-				 mp.mp_state == KVM_MP_STATE_HALTED
+		 st->mp_valid && st->mp.mp_state == KVM_MP_STATE_HALTED
 			 ? ", halted"
 			 : "");
 }

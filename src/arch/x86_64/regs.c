@@ -104,6 +104,7 @@ void x86_state_invalidate(struct x86_cpu_state *s)
 {
 	s->valid = 0;
 	s->dirty = 0;
+	s->mp_valid = false;
 }
 
 /* ---- The register table ------------------------------------------------ */

@@ -44,6 +44,9 @@ struct x86_cpu_state {
 	 * unchanged one. */
 	struct kvm_guest_debug applied_debug;
 	bool debug_applied;
+	/* KVM_GET_MP_STATE, once per stop (thread lists ask at every stop). */
+	struct kvm_mp_state mp;
+	bool mp_valid;
 };
 
 /*
