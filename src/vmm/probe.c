@@ -16,6 +16,7 @@
 #include "log.h"
 #include "vmm/kvm.h"
 #include "vmm/probe.h"
+#include "vmm/probe_common.h"
 
 /*
  * Guest-physical layout. Slot 0 is RAM; slot 1 one read-only page; the
@@ -71,7 +72,6 @@
 #define APIC_SVR 0xf0
 #define APIC_MSI_ADDR 0xfee00000u
 
-#define PROBE_SIG SIGUSR2
 #define PROBE_TIMEOUT_MS 200
 
 /* --- the timeout guard ------------------------------------------------ */
@@ -89,19 +89,6 @@
 #define sigev_notify_thread_id _sigev_un._tid /* glibc < 2.41 */
 #endif
 
-static struct kvm_run *volatile guard_run;
-static volatile sig_atomic_t guard_fired;
-
-static void probe_sig_handler(int sig)
-{
-	struct kvm_run *run = guard_run;
-
-	(void)sig;
-	guard_fired = 1;
-	if (run)
-		run->immediate_exit = 1;
-}
-
 struct probe_guard {
 	timer_t timer;
 };
@@ -116,14 +103,14 @@ static int guard_start(struct probe_guard *g, struct kvm_run *run)
 	sev.sigev_notify_thread_id = gettid();
 	if (timer_create(CLOCK_MONOTONIC, &sev, &g->timer) < 0)
 		return -errno;
-	guard_run = run;
+	probe_guard_run = run;
 	return 0;
 }
 
 static void guard_stop(struct probe_guard *g)
 {
 	timer_delete(g->timer);
-	guard_run = NULL;
+	probe_guard_run = NULL;
 }
 
 static void guard_arm(struct probe_guard *g, unsigned ms)
@@ -133,13 +120,13 @@ static void guard_arm(struct probe_guard *g, unsigned ms)
 			      .tv_nsec = (long)(ms % 1000) * 1000000L },
 	};
 
-	guard_fired = 0;
+	probe_guard_fired = 0;
 	timer_settime(g->timer, 0, &its, NULL);
 }
 
 /* After this returns no kick is pending: a signal the timer raised before
  * it was stopped is delivered on the way out of timer_settime, so the
- * caller's reset of immediate_exit and guard_fired comes after it. */
+ * caller's reset of immediate_exit and probe_guard_fired comes after it. */
 static void guard_disarm(struct probe_guard *g)
 {
 	const struct itimerspec off = { { 0, 0 }, { 0, 0 } };
@@ -253,15 +240,6 @@ static int init_sregs(struct probe_vm *p)
 	return 0;
 }
 
-static bool module_loaded(const char *name)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/sys/module/%s", name);
-	return stat(path, &st) == 0;
-}
-
 static void read_caps(struct probe_vm *p, struct kvm_probe_caps *c)
 {
 	int fd = p->vm_fd >= 0 ? p->vm_fd : p->sys.fd;
@@ -278,9 +256,9 @@ static void read_caps(struct probe_vm *p, struct kvm_probe_caps *c)
 	c->signal_msi = kvm_check_cap(fd, KVM_CAP_SIGNAL_MSI);
 	c->exit_on_emulation_failure =
 		kvm_check_cap(fd, KVM_CAP_EXIT_ON_EMULATION_FAILURE);
-	c->mod_kvm_pvm = module_loaded("kvm_pvm");
-	c->mod_kvm_intel = module_loaded("kvm_intel");
-	c->mod_kvm_amd = module_loaded("kvm_amd");
+	c->mod_kvm_pvm = probe_module_loaded("kvm_pvm");
+	c->mod_kvm_intel = probe_module_loaded("kvm_intel");
+	c->mod_kvm_amd = probe_module_loaded("kvm_amd");
 }
 
 static void *map_anon(size_t size)
@@ -471,14 +449,14 @@ static int vcpu_run(struct probe_vm *p, bool *timed_out)
 		ret = kvm_ioctl_val(p->vcpu_fd, KVM_RUN, 0);
 		if (ret != -EINTR)
 			break;
-		if (guard_fired) {
+		if (probe_guard_fired) {
 			*timed_out = true;
 			ret = 0;
 			break;
 		}
 	}
 	guard_disarm(&p->guard);
-	guard_fired = 0;
+	probe_guard_fired = 0;
 	p->run->immediate_exit = 0;
 	if (ret == -EIO)
 		p->dead = true;
@@ -1318,14 +1296,6 @@ static void test_guest_bp(struct probe_vm *p, struct kvm_probe_test *t)
 	}
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static void run_tests(struct probe_vm *p, struct kvm_probe_result *out)
 {
 	struct kvm_probe_test *t = out->test;
@@ -1345,7 +1315,7 @@ static void run_tests(struct probe_vm *p, struct kvm_probe_result *out)
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		enum kvm_probe_mech m = order[i];
-		uint64_t t0 = now_ns();
+		uint64_t t0 = probe_now_ns();
 
 		if (p->dead) {
 			set_verdict(&t[m], KVM_PROBE_ERROR, KVM_PROBE_VAR_NONE);
@@ -1389,68 +1359,22 @@ static void run_tests(struct probe_vm *p, struct kvm_probe_result *out)
 		case KVM_PROBE_NR_MECH:
 			break;
 		}
-		t[m].usec = (uint32_t)((now_ns() - t0) / 1000);
+		t[m].usec = (uint32_t)((probe_now_ns() - t0) / 1000);
 	}
-}
-
-/*
- * The timeout signal: a no-op handler without SA_RESTART, unblocked in
- * this thread only for the probe's duration. On the way out a kick that
- * raced with the last exit may still be pending; it is consumed while
- * blocked so it cannot reach the old disposition.
- */
-struct sig_state {
-	struct sigaction old_sa;
-	sigset_t old_mask;
-};
-
-static int sig_enter(struct sig_state *s)
-{
-	struct sigaction sa;
-	sigset_t set;
-	int r;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = probe_sig_handler;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(PROBE_SIG, &sa, &s->old_sa) < 0)
-		return -errno;
-	sigemptyset(&set);
-	sigaddset(&set, PROBE_SIG);
-	r = pthread_sigmask(SIG_UNBLOCK, &set, &s->old_mask);
-	if (r) {
-		sigaction(PROBE_SIG, &s->old_sa, NULL);
-		return -r;
-	}
-	return 0;
-}
-
-static void sig_leave(struct sig_state *s)
-{
-	const struct timespec zero = { 0, 0 };
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, PROBE_SIG);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	while (sigtimedwait(&set, NULL, &zero) == PROBE_SIG)
-		;
-	pthread_sigmask(SIG_SETMASK, &s->old_mask, NULL);
-	sigaction(PROBE_SIG, &s->old_sa, NULL);
 }
 
 int kvm_probe_run(struct kvm_probe_result *out, char *err, size_t errlen)
 {
 	struct probe_vm p;
-	struct sig_state sig;
-	uint64_t t0 = now_ns(), t1, t2, t3;
+	struct probe_sig_state sig;
+	uint64_t t0 = probe_now_ns(), t1, t2, t3;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	memset(&p, 0, sizeof(p));
 	if (errlen)
 		err[0] = '\0';
-	r = sig_enter(&sig);
+	r = probe_sig_enter(&sig);
 	if (r < 0) {
 		snprintf(err, errlen, "probe: cannot install the SIGUSR2 "
 			 "handler: %s", strerror(-r));
@@ -1458,16 +1382,16 @@ int kvm_probe_run(struct kvm_probe_result *out, char *err, size_t errlen)
 	}
 	r = probe_vm_create(&p, &out->caps, err, errlen);
 	if (r < 0) {
-		sig_leave(&sig);
+		probe_sig_leave(&sig);
 		return r;
 	}
-	t1 = now_ns();
+	t1 = probe_now_ns();
 	run_tests(&p, out);
-	t2 = now_ns();
+	t2 = probe_now_ns();
 	probe_vm_destroy(&p);
-	sig_leave(&sig);
+	probe_sig_leave(&sig);
 	kvm_probe_derive(out);
-	t3 = now_ns();
+	t3 = probe_now_ns();
 	out->elapsed_ns = t3 - t0;
 	out->setup_usec = (uint32_t)((t1 - t0) / 1000);
 	out->teardown_usec = (uint32_t)((t3 - t2) / 1000);
@@ -1488,7 +1412,7 @@ int kvm__probe_timeout_selftest(unsigned ms, char *err, size_t errlen)
 	struct kvm_probe_test t;
 	struct kvm_regs regs;
 	struct probe_vm p;
-	struct sig_state sig;
+	struct probe_sig_state sig;
 	uint64_t t0, waited;
 	bool to = false;
 	int r;
@@ -1496,7 +1420,7 @@ int kvm__probe_timeout_selftest(unsigned ms, char *err, size_t errlen)
 	memset(&p, 0, sizeof(p));
 	memset(&caps, 0, sizeof(caps));
 	memset(&t, 0, sizeof(t));
-	r = sig_enter(&sig);
+	r = probe_sig_enter(&sig);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot install the SIGUSR2 handler");
 		return r;
@@ -1506,10 +1430,10 @@ int kvm__probe_timeout_selftest(unsigned ms, char *err, size_t errlen)
 		goto out_signal;
 	p.timeout_ms = ms;
 	r = cpu_reset(&p, spin, sizeof(spin), RFLAGS_FIXED);
-	t0 = now_ns();
+	t0 = probe_now_ns();
 	if (r == 0)
 		r = vcpu_run(&p, &to);
-	waited = now_ns() - t0;
+	waited = probe_now_ns() - t0;
 	if (r < 0 || !to) {
 		note_exit(&p, &t, to, &regs);
 		snprintf(err, errlen, "spinning guest: %s%s",
@@ -1540,7 +1464,7 @@ int kvm__probe_timeout_selftest(unsigned ms, char *err, size_t errlen)
 out:
 	probe_vm_destroy(&p);
 out_signal:
-	sig_leave(&sig);
+	probe_sig_leave(&sig);
 	return r;
 }
 

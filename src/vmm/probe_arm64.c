@@ -18,6 +18,7 @@
 #include "arch/arm64/debug_enc.h"
 #include "vmm/kvm.h"
 #include "vmm/probe.h"
+#include "vmm/probe_common.h"
 
 /*
  * Guest-physical layout. Slot 0 is RAM; slot 1 one read-only page; nothing
@@ -55,25 +56,11 @@
 
 #define PSTATE_EL1H_MASKED 0x3c5u /* D, A, I, F set; EL1h */
 
-#define PROBE_SIG SIGUSR2
 #define PROBE_TIMEOUT_MS 300
 
 #ifndef sigev_notify_thread_id
 #define sigev_notify_thread_id _sigev_un._tid /* glibc < 2.41 */
 #endif
-
-static struct kvm_run *volatile guard_run;
-static volatile sig_atomic_t guard_fired;
-
-static void probe_sig_handler(int sig)
-{
-	struct kvm_run *run = guard_run;
-
-	(void)sig;
-	guard_fired = 1;
-	if (run)
-		run->immediate_exit = 1;
-}
 
 struct probe_vm {
 	struct kvm_sys sys;
@@ -88,22 +75,6 @@ struct probe_vm {
 	bool have_timer;
 	unsigned timeout_ms;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static bool module_loaded(const char *name)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/sys/module/%s", name);
-	return access(path, F_OK) == 0;
-}
 
 static void read_caps(struct probe_vm *p, struct kvm_probe_caps *c)
 {
@@ -120,9 +91,9 @@ static void read_caps(struct probe_vm *p, struct kvm_probe_caps *c)
 	c->immediate_exit = kvm_check_cap(fd, KVM_CAP_IMMEDIATE_EXIT);
 	c->sync_regs = kvm_check_cap(fd, KVM_CAP_SYNC_REGS);
 	c->readonly_mem = kvm_check_cap(fd, KVM_CAP_READONLY_MEM);
-	c->mod_kvm_pvm = module_loaded("kvm_pvm");
-	c->mod_kvm_intel = module_loaded("kvm_intel");
-	c->mod_kvm_amd = module_loaded("kvm_amd");
+	c->mod_kvm_pvm = probe_module_loaded("kvm_pvm");
+	c->mod_kvm_intel = probe_module_loaded("kvm_intel");
+	c->mod_kvm_amd = probe_module_loaded("kvm_amd");
 }
 
 static void *map_anon(size_t size)
@@ -149,7 +120,7 @@ static void probe_vm_destroy(struct probe_vm *p)
 {
 	if (p->have_timer)
 		timer_delete(p->timer);
-	guard_run = NULL;
+	probe_guard_run = NULL;
 	if (p->run)
 		munmap(p->run, p->run_size);
 	if (p->vcpu_fd >= 0)
@@ -235,7 +206,7 @@ static int probe_vm_create(struct probe_vm *p, struct kvm_probe_caps *caps,
 		goto fail;
 	}
 	p->have_timer = true;
-	guard_run = p->run;
+	probe_guard_run = p->run;
 	return 0;
 
 fail:
@@ -334,14 +305,14 @@ static int vcpu_run(struct probe_vm *p, bool *timed_out)
 	const struct itimerspec off = { { 0, 0 }, { 0, 0 } };
 	long r;
 
-	guard_fired = 0;
+	probe_guard_fired = 0;
 	p->run->immediate_exit = 0;
 	timer_settime(p->timer, 0, &its, NULL);
 	r = kvm_ioctl_val(p->vcpu_fd, KVM_RUN, 0);
 	timer_settime(p->timer, 0, &off, NULL);
-	*timed_out = guard_fired || r == -EINTR;
+	*timed_out = probe_guard_fired || r == -EINTR;
 	p->run->immediate_exit = 0;
-	guard_fired = 0;
+	probe_guard_fired = 0;
 	if (r == -EINTR)
 		return 0;
 	if (r == -EIO)
@@ -584,7 +555,7 @@ static void run_tests(struct probe_vm *p, struct kvm_probe_result *out)
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		struct kvm_probe_test *t = &out->test[order[i].m];
-		uint64_t t0 = now_ns();
+		uint64_t t0 = probe_now_ns();
 
 		if (p->dead) {
 			set_verdict(t, KVM_PROBE_ERROR, KVM_PROBE_VAR_NONE);
@@ -620,62 +591,22 @@ static void run_tests(struct probe_vm *p, struct kvm_probe_result *out)
 		default:
 			break;
 		}
-		t->usec = (uint32_t)((now_ns() - t0) / 1000);
+		t->usec = (uint32_t)((probe_now_ns() - t0) / 1000);
 	}
-}
-
-struct sig_state {
-	struct sigaction old_sa;
-	sigset_t old_mask;
-};
-
-static int sig_enter(struct sig_state *s)
-{
-	struct sigaction sa;
-	sigset_t set;
-	int r;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = probe_sig_handler;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(PROBE_SIG, &sa, &s->old_sa) < 0)
-		return -errno;
-	sigemptyset(&set);
-	sigaddset(&set, PROBE_SIG);
-	r = pthread_sigmask(SIG_UNBLOCK, &set, &s->old_mask);
-	if (r) {
-		sigaction(PROBE_SIG, &s->old_sa, NULL);
-		return -r;
-	}
-	return 0;
-}
-
-static void sig_leave(struct sig_state *s)
-{
-	const struct timespec zero = { 0, 0 };
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, PROBE_SIG);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	while (sigtimedwait(&set, NULL, &zero) == PROBE_SIG)
-		;
-	pthread_sigmask(SIG_SETMASK, &s->old_mask, NULL);
-	sigaction(PROBE_SIG, &s->old_sa, NULL);
 }
 
 int kvm_probe_run(struct kvm_probe_result *out, char *err, size_t errlen)
 {
 	struct probe_vm p;
-	struct sig_state sig;
-	uint64_t t0 = now_ns(), t1, t2, t3;
+	struct probe_sig_state sig;
+	uint64_t t0 = probe_now_ns(), t1, t2, t3;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	memset(&p, 0, sizeof(p));
 	if (errlen)
 		err[0] = '\0';
-	r = sig_enter(&sig);
+	r = probe_sig_enter(&sig);
 	if (r < 0) {
 		snprintf(err, errlen, "probe: cannot install the SIGUSR2 "
 			 "handler: %s", strerror(-r));
@@ -683,16 +614,16 @@ int kvm_probe_run(struct kvm_probe_result *out, char *err, size_t errlen)
 	}
 	r = probe_vm_create(&p, &out->caps, err, errlen);
 	if (r < 0) {
-		sig_leave(&sig);
+		probe_sig_leave(&sig);
 		return r;
 	}
-	t1 = now_ns();
+	t1 = probe_now_ns();
 	run_tests(&p, out);
-	t2 = now_ns();
+	t2 = probe_now_ns();
 	probe_vm_destroy(&p);
-	sig_leave(&sig);
+	probe_sig_leave(&sig);
 	kvm_probe_derive(out);
-	t3 = now_ns();
+	t3 = probe_now_ns();
 	out->elapsed_ns = t3 - t0;
 	out->setup_usec = (uint32_t)((t1 - t0) / 1000);
 	out->teardown_usec = (uint32_t)((t3 - t2) / 1000);
@@ -705,14 +636,14 @@ int kvm__probe_timeout_selftest(unsigned ms, char *err, size_t errlen)
 	const uint32_t mark[] = { I_STR_X1_X2, I_B_SELF };
 	struct kvm_probe_caps caps;
 	struct probe_vm p;
-	struct sig_state sig;
+	struct probe_sig_state sig;
 	uint64_t t0, waited;
 	bool to = false;
 	int r;
 
 	memset(&p, 0, sizeof(p));
 	memset(&caps, 0, sizeof(caps));
-	r = sig_enter(&sig);
+	r = probe_sig_enter(&sig);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot install the SIGUSR2 handler");
 		return r;
@@ -722,10 +653,10 @@ int kvm__probe_timeout_selftest(unsigned ms, char *err, size_t errlen)
 		goto out_signal;
 	p.timeout_ms = ms;
 	r = cpu_reset(&p, spin, 1);
-	t0 = now_ns();
+	t0 = probe_now_ns();
 	if (r == 0)
 		r = vcpu_run(&p, &to);
-	waited = now_ns() - t0;
+	waited = probe_now_ns() - t0;
 	if (r < 0 || !to) {
 		snprintf(err, errlen, "spinning guest: %s",
 			 r < 0 ? strerror(-r) : "not stopped by the guard");
@@ -752,7 +683,7 @@ int kvm__probe_timeout_selftest(unsigned ms, char *err, size_t errlen)
 out:
 	probe_vm_destroy(&p);
 out_signal:
-	sig_leave(&sig);
+	probe_sig_leave(&sig);
 	return r;
 }
 
