@@ -1363,39 +1363,34 @@ static void run_tests(struct probe_vm *p, struct kvm_probe_result *out)
 	}
 }
 
+static int run_create(void *vm, struct kvm_probe_caps *caps, char *err,
+		      size_t errlen)
+{
+	return probe_vm_create(vm, caps, err, errlen);
+}
+
+static void run_run_tests(void *vm, struct kvm_probe_result *out)
+{
+	run_tests(vm, out);
+}
+
+static void run_destroy(void *vm)
+{
+	probe_vm_destroy(vm);
+}
+
 int kvm_probe_run(struct kvm_probe_result *out, char *err, size_t errlen)
 {
 	struct probe_vm p;
-	struct probe_sig_state sig;
-	uint64_t t0 = probe_now_ns(), t1, t2, t3;
-	int r;
+	const struct probe_arch_run a = {
+		.vm = &p,
+		.create = run_create,
+		.run_tests = run_run_tests,
+		.destroy = run_destroy,
+	};
 
-	memset(out, 0, sizeof(*out));
 	memset(&p, 0, sizeof(p));
-	if (errlen)
-		err[0] = '\0';
-	r = probe_sig_enter(&sig);
-	if (r < 0) {
-		snprintf(err, errlen, "probe: cannot install the SIGUSR2 "
-			 "handler: %s", strerror(-r));
-		return r;
-	}
-	r = probe_vm_create(&p, &out->caps, err, errlen);
-	if (r < 0) {
-		probe_sig_leave(&sig);
-		return r;
-	}
-	t1 = probe_now_ns();
-	run_tests(&p, out);
-	t2 = probe_now_ns();
-	probe_vm_destroy(&p);
-	probe_sig_leave(&sig);
-	kvm_probe_derive(out);
-	t3 = probe_now_ns();
-	out->elapsed_ns = t3 - t0;
-	out->setup_usec = (uint32_t)((t1 - t0) / 1000);
-	out->teardown_usec = (uint32_t)((t3 - t2) / 1000);
-	return 0;
+	return probe_run(&a, out, err, errlen);
 }
 
 int kvm__probe_timeout_selftest(unsigned ms, char *err, size_t errlen)
@@ -1609,31 +1604,6 @@ static const char *outcome_phrase(enum kvm_probe_mech m,
 }
 
 /* snprintf into buf at *pos, never past len, always terminated. */
-struct out {
-	char *buf;
-	size_t len, pos;
-};
-
-static void out_add(struct out *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void out_add(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->len == 0 || o->pos + 1 >= o->len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->pos, o->len - o->pos, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	o->pos += (size_t)n;
-	if (o->pos >= o->len)
-		o->pos = o->len - 1;
-}
-
 /* The table's row order: the breakpoint mechanisms first, then stepping,
  * then memory. */
 static const enum kvm_probe_mech table_order[] = {
@@ -1661,51 +1631,30 @@ static const char *sw_bp_words(enum kvm_probe_sw_bp_strategy s)
 	return "no software breakpoints";
 }
 
-static const char *watch_words(enum kvm_probe_watch_strategy s)
-{
-	switch (s) {
-	case KVM_PROBE_WATCH_DEBUG_REGS_THEN_PAGES:
-		return "watchpoints by debug registers, then page protection";
-	case KVM_PROBE_WATCH_PAGES_ONLY:
-		return "watchpoints by page protection";
-	case KVM_PROBE_WATCH_DEBUG_REGS_ONLY:
-		return "watchpoints by debug registers only";
-	case KVM_PROBE_WATCH_NONE:
-		break;
-	}
-	return "no watchpoints";
-}
-
-static void format_ms(struct out *o, uint64_t ns)
-{
-	out_add(o, "%" PRIu64 ".%01" PRIu64 " ms", ns / 1000000,
-		(ns / 100000) % 10);
-}
-
 void kvm_probe_format(const struct kvm_probe_result *r, char *buf,
 		      size_t len)
 {
 	const struct kvm_probe_caps *c = &r->caps;
 	const struct kvm_probe_strategy *s = &r->strategy;
-	struct out o = { buf, len, 0 };
+	struct probe_out o = { buf, len, 0 };
 
 	if (len)
 		buf[0] = '\0';
-	out_add(&o, "kvmdbg host probe (");
-	format_ms(&o, r->elapsed_ns);
-	out_add(&o, ": set-up ");
-	format_ms(&o, (uint64_t)r->setup_usec * 1000);
-	out_add(&o, ", tear-down ");
-	format_ms(&o, (uint64_t)r->teardown_usec * 1000);
-	out_add(&o, ")\n%-18s %-24s %s\n", "mechanism", "result", "evidence");
+	probe_out_add(&o, "kvmdbg host probe (");
+	probe_out_ms(&o, r->elapsed_ns);
+	probe_out_add(&o, ": set-up ");
+	probe_out_ms(&o, (uint64_t)r->setup_usec * 1000);
+	probe_out_add(&o, ", tear-down ");
+	probe_out_ms(&o, (uint64_t)r->teardown_usec * 1000);
+	probe_out_add(&o, ")\n%-18s %-24s %s\n", "mechanism", "result", "evidence");
 	for (size_t i = 0; i < KVM_PROBE_NR_MECH; i++) {
 		enum kvm_probe_mech m = table_order[i];
 		const struct kvm_probe_test *t = &r->test[m];
 
-		out_add(&o, "%-18s %-24s %s\n", mech_info[m].label,
+		probe_out_add(&o, "%-18s %-24s %s\n", mech_info[m].label,
 			outcome_phrase(m, t), t->evidence);
 	}
-	out_add(&o,
+	probe_out_add(&o,
 		"caps: SET_GUEST_DEBUG=%d SET_GUEST_DEBUG2=%#x NR_VCPUS=%d "
 		"MAX_VCPUS=%d\n"
 		"      GUEST_DEBUG_HW_BPS=%d GUEST_DEBUG_HW_WPS=%d "
@@ -1713,21 +1662,21 @@ void kvm_probe_format(const struct kvm_probe_result *r, char *buf,
 		c->set_guest_debug, (unsigned)c->set_guest_debug2, c->nr_vcpus,
 		c->max_vcpus, c->guest_debug_hw_bps, c->guest_debug_hw_wps,
 		c->immediate_exit, (unsigned)c->sync_regs, c->readonly_mem);
-	out_add(&o, "modules (informational):");
+	probe_out_add(&o, "modules (informational):");
 	if (c->mod_kvm_pvm)
-		out_add(&o, " kvm_pvm");
+		probe_out_add(&o, " kvm_pvm");
 	if (c->mod_kvm_intel)
-		out_add(&o, " kvm_intel");
+		probe_out_add(&o, " kvm_intel");
 	if (c->mod_kvm_amd)
-		out_add(&o, " kvm_amd");
+		probe_out_add(&o, " kvm_amd");
 	if (!c->mod_kvm_pvm && !c->mod_kvm_intel && !c->mod_kvm_amd)
-		out_add(&o, " none of kvm_pvm, kvm_intel, kvm_amd");
-	out_add(&o, "\n");
-	out_add(&o, "strategy: %s; %s; %s; %s; %s%s\n", sw_bp_words(s->sw_bp),
+		probe_out_add(&o, " none of kvm_pvm, kvm_intel, kvm_amd");
+	probe_out_add(&o, "\n");
+	probe_out_add(&o, "strategy: %s; %s; %s; %s; %s%s\n", sw_bp_words(s->sw_bp),
 		s->hw_exec_resume == KVM_PROBE_RESUME_RF
 			? "step over hw breakpoints with RF"
 			: "step over hw breakpoints by disabling the slot",
-		watch_words(s->watch),
+		probe_watch_words(s->watch),
 		s->step_blockirq ? "stepping blocks IRQs"
 				 : "stepping may enter IRQ handlers",
 		s->guest_can_take_bp ? "the guest takes its own #BP"
@@ -1743,21 +1692,6 @@ static const char *sw_bp_token(enum kvm_probe_sw_bp_strategy s)
 	case KVM_PROBE_SW_BP_EMULATION_FAILURE:
 		return "emulation_failure";
 	case KVM_PROBE_SW_BP_NONE:
-		break;
-	}
-	return "none";
-}
-
-static const char *watch_token(enum kvm_probe_watch_strategy s)
-{
-	switch (s) {
-	case KVM_PROBE_WATCH_DEBUG_REGS_THEN_PAGES:
-		return "debug_regs_then_pages";
-	case KVM_PROBE_WATCH_PAGES_ONLY:
-		return "pages_only";
-	case KVM_PROBE_WATCH_DEBUG_REGS_ONLY:
-		return "debug_regs_only";
-	case KVM_PROBE_WATCH_NONE:
 		break;
 	}
 	return "none";
@@ -1784,31 +1718,31 @@ void kvm_probe_format_kv(const struct kvm_probe_result *r, char *buf,
 	const char *wt = kvm_probe_outcome_token(KVM_PROBE_HW_DATA_WRITE, w);
 	const char *rwt = kvm_probe_outcome_token(KVM_PROBE_HW_DATA_RW, rw);
 	bool blockirq = c->set_guest_debug2 & KVM_GUESTDBG_BLOCKIRQ;
-	struct out o = { buf, len, 0 };
+	struct probe_out o = { buf, len, 0 };
 
 	if (len)
 		buf[0] = '\0';
-	out_add(&o, "probe_us=%" PRIu64 " setup_us=%u teardown_us=%u",
+	probe_out_add(&o, "probe_us=%" PRIu64 " setup_us=%u teardown_us=%u",
 		r->elapsed_ns / 1000, r->setup_usec, r->teardown_usec);
 	for (size_t i = 0; i < KVM_PROBE_NR_MECH; i++) {
 		enum kvm_probe_mech m = table_order[i];
 
-		out_add(&o, " %s=%s", mech_info[m].key,
+		probe_out_add(&o, " %s=%s", mech_info[m].key,
 			kvm_probe_outcome_token(m, &t[m]));
 		/* Where the stop was reported (sw_bp) and the return
 		 * address the guest got (bp_reinject), from the INT3. */
 		if (m == KVM_PROBE_SW_BP && stopped(&t[m]))
-			out_add(&o, " sw_bp_pc_offset=%d", int3_offset(&t[m]));
+			probe_out_add(&o, " sw_bp_pc_offset=%d", int3_offset(&t[m]));
 		if (m == KVM_PROBE_BP_REINJECT && stopped(&t[m]))
-			out_add(&o, " bp_reinject_ret_offset=%d",
+			probe_out_add(&o, " bp_reinject_ret_offset=%d",
 				int3_offset(&t[m]));
 		if (m == KVM_PROBE_HW_DATA_RW)
-			out_add(&o, " hw_data=%s",
+			probe_out_add(&o, " hw_data=%s",
 				strcmp(wt, rwt) == 0 ? wt : "mixed");
 		if (m == KVM_PROBE_SINGLE_STEP)
-			out_add(&o, " blockirq=%d", blockirq ? 1 : 0);
+			probe_out_add(&o, " blockirq=%d", blockirq ? 1 : 0);
 	}
-	out_add(&o,
+	probe_out_add(&o,
 		" cap_set_guest_debug=%d cap_set_guest_debug2=%#x"
 		" cap_nr_vcpus=%d cap_max_vcpus=%d cap_guest_debug_hw_bps=%d"
 		" cap_guest_debug_hw_wps=%d cap_immediate_exit=%d"
@@ -1816,9 +1750,9 @@ void kvm_probe_format_kv(const struct kvm_probe_result *r, char *buf,
 		c->set_guest_debug, (unsigned)c->set_guest_debug2, c->nr_vcpus,
 		c->max_vcpus, c->guest_debug_hw_bps, c->guest_debug_hw_wps,
 		c->immediate_exit, (unsigned)c->sync_regs, c->readonly_mem);
-	out_add(&o, " module_kvm_pvm=%d module_kvm_intel=%d module_kvm_amd=%d",
+	probe_out_add(&o, " module_kvm_pvm=%d module_kvm_intel=%d module_kvm_amd=%d",
 		c->mod_kvm_pvm, c->mod_kvm_intel, c->mod_kvm_amd);
-	out_add(&o,
+	probe_out_add(&o,
 		" strategy_sw_bp=%s strategy_hw_exec_resume=%s"
 		" strategy_watch=%s strategy_step_blockirq=%d"
 		" strategy_guest_can_take_bp=%d"
@@ -1826,6 +1760,6 @@ void kvm_probe_format_kv(const struct kvm_probe_result *r, char *buf,
 		sw_bp_token(s->sw_bp),
 		s->hw_exec_resume == KVM_PROBE_RESUME_RF ? "rf"
 							 : "disable_slot",
-		watch_token(s->watch), s->step_blockirq, s->guest_can_take_bp,
+		probe_watch_token(s->watch), s->step_blockirq, s->guest_can_take_bp,
 		s->reinject_bp_skips_int3);
 }

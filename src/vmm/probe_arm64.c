@@ -595,39 +595,34 @@ static void run_tests(struct probe_vm *p, struct kvm_probe_result *out)
 	}
 }
 
+static int run_create(void *vm, struct kvm_probe_caps *caps, char *err,
+		      size_t errlen)
+{
+	return probe_vm_create(vm, caps, err, errlen);
+}
+
+static void run_run_tests(void *vm, struct kvm_probe_result *out)
+{
+	run_tests(vm, out);
+}
+
+static void run_destroy(void *vm)
+{
+	probe_vm_destroy(vm);
+}
+
 int kvm_probe_run(struct kvm_probe_result *out, char *err, size_t errlen)
 {
 	struct probe_vm p;
-	struct probe_sig_state sig;
-	uint64_t t0 = probe_now_ns(), t1, t2, t3;
-	int r;
+	const struct probe_arch_run a = {
+		.vm = &p,
+		.create = run_create,
+		.run_tests = run_run_tests,
+		.destroy = run_destroy,
+	};
 
-	memset(out, 0, sizeof(*out));
 	memset(&p, 0, sizeof(p));
-	if (errlen)
-		err[0] = '\0';
-	r = probe_sig_enter(&sig);
-	if (r < 0) {
-		snprintf(err, errlen, "probe: cannot install the SIGUSR2 "
-			 "handler: %s", strerror(-r));
-		return r;
-	}
-	r = probe_vm_create(&p, &out->caps, err, errlen);
-	if (r < 0) {
-		probe_sig_leave(&sig);
-		return r;
-	}
-	t1 = probe_now_ns();
-	run_tests(&p, out);
-	t2 = probe_now_ns();
-	probe_vm_destroy(&p);
-	probe_sig_leave(&sig);
-	kvm_probe_derive(out);
-	t3 = probe_now_ns();
-	out->elapsed_ns = t3 - t0;
-	out->setup_usec = (uint32_t)((t1 - t0) / 1000);
-	out->teardown_usec = (uint32_t)((t3 - t2) / 1000);
-	return 0;
+	return probe_run(&a, out, err, errlen);
 }
 
 int kvm__probe_timeout_selftest(unsigned ms, char *err, size_t errlen)
@@ -789,90 +784,44 @@ static const char *outcome_phrase(const struct kvm_probe_test *t)
 	return "?";
 }
 
-struct out {
-	char *buf;
-	size_t len, pos;
-};
-
-static void out_add(struct out *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void out_add(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->len == 0 || o->pos + 1 >= o->len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->pos, o->len - o->pos, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	o->pos += (size_t)n;
-	if (o->pos >= o->len)
-		o->pos = o->len - 1;
-}
-
-static void format_ms(struct out *o, uint64_t ns)
-{
-	out_add(o, "%" PRIu64 ".%01" PRIu64 " ms", ns / 1000000,
-		(ns / 100000) % 10);
-}
-
-static const char *watch_words(enum kvm_probe_watch_strategy s)
-{
-	switch (s) {
-	case KVM_PROBE_WATCH_DEBUG_REGS_THEN_PAGES:
-		return "watchpoints by debug registers, then page protection";
-	case KVM_PROBE_WATCH_PAGES_ONLY:
-		return "watchpoints by page protection";
-	case KVM_PROBE_WATCH_DEBUG_REGS_ONLY:
-		return "watchpoints by debug registers only";
-	case KVM_PROBE_WATCH_NONE:
-		break;
-	}
-	return "no watchpoints";
-}
-
 void kvm_probe_format(const struct kvm_probe_result *r, char *buf,
 		      size_t len)
 {
 	const struct kvm_probe_caps *c = &r->caps;
 	const struct kvm_probe_strategy *s = &r->strategy;
-	struct out o = { buf, len, 0 };
+	struct probe_out o = { buf, len, 0 };
 
 	if (len)
 		buf[0] = '\0';
-	out_add(&o, "kvmdbg host probe, arm64 (");
-	format_ms(&o, r->elapsed_ns);
-	out_add(&o, ": set-up ");
-	format_ms(&o, (uint64_t)r->setup_usec * 1000);
-	out_add(&o, ", tear-down ");
-	format_ms(&o, (uint64_t)r->teardown_usec * 1000);
-	out_add(&o, ")\n%-18s %-24s %s\n", "mechanism", "result", "evidence");
+	probe_out_add(&o, "kvmdbg host probe, arm64 (");
+	probe_out_ms(&o, r->elapsed_ns);
+	probe_out_add(&o, ": set-up ");
+	probe_out_ms(&o, (uint64_t)r->setup_usec * 1000);
+	probe_out_add(&o, ", tear-down ");
+	probe_out_ms(&o, (uint64_t)r->teardown_usec * 1000);
+	probe_out_add(&o, ")\n%-18s %-24s %s\n", "mechanism", "result", "evidence");
 	for (size_t i = 0; i < sizeof(table_order) / sizeof(table_order[0]);
 	     i++) {
 		enum kvm_probe_mech m = table_order[i];
 		const struct kvm_probe_test *t = &r->test[m];
 
-		out_add(&o, "%-18s %-24s %s\n", mech_info[m].label,
+		probe_out_add(&o, "%-18s %-24s %s\n", mech_info[m].label,
 			outcome_phrase(t), t->evidence);
 	}
-	out_add(&o, "debug registers: %d hardware breakpoints, %d "
+	probe_out_add(&o, "debug registers: %d hardware breakpoints, %d "
 		    "watchpoints (KVM_CAP_GUEST_DEBUG_HW_BPS/_WPS)\n",
 		c->guest_debug_hw_bps, c->guest_debug_hw_wps);
-	out_add(&o,
+	probe_out_add(&o,
 		"caps: SET_GUEST_DEBUG=%d NR_VCPUS=%d MAX_VCPUS=%d "
 		"IMMEDIATE_EXIT=%d SYNC_REGS=%#x READONLY_MEM=%d\n",
 		c->set_guest_debug, c->nr_vcpus, c->max_vcpus,
 		c->immediate_exit, (unsigned)c->sync_regs, c->readonly_mem);
-	out_add(&o, "strategy: %s; step over hw breakpoints by disabling the "
+	probe_out_add(&o, "strategy: %s; step over hw breakpoints by disabling the "
 		    "slot; %s; stepping may enter IRQ handlers; %s\n",
 		s->sw_bp == KVM_PROBE_SW_BP_KVM_DEBUG_EXIT
 			? "software breakpoints (BRK #0) by KVM debug exit"
 			: "no software breakpoints",
-		watch_words(s->watch),
+		probe_watch_words(s->watch),
 		"the guest's own BRK is delivered by emulated exception entry");
 }
 
@@ -881,35 +830,30 @@ void kvm_probe_format_kv(const struct kvm_probe_result *r, char *buf,
 {
 	const struct kvm_probe_caps *c = &r->caps;
 	const struct kvm_probe_strategy *s = &r->strategy;
-	struct out o = { buf, len, 0 };
+	struct probe_out o = { buf, len, 0 };
 
 	if (len)
 		buf[0] = '\0';
-	out_add(&o, "arch=arm64 probe_us=%" PRIu64 " setup_us=%u teardown_us=%u",
+	probe_out_add(&o, "arch=arm64 probe_us=%" PRIu64 " setup_us=%u teardown_us=%u",
 		r->elapsed_ns / 1000, r->setup_usec, r->teardown_usec);
 	for (size_t i = 0; i < sizeof(table_order) / sizeof(table_order[0]);
 	     i++) {
 		enum kvm_probe_mech m = table_order[i];
 
-		out_add(&o, " %s=%s", mech_info[m].key,
+		probe_out_add(&o, " %s=%s", mech_info[m].key,
 			kvm_probe_outcome_token(m, &r->test[m]));
 	}
-	out_add(&o,
+	probe_out_add(&o,
 		" cap_set_guest_debug=%d cap_nr_vcpus=%d cap_max_vcpus=%d"
 		" cap_guest_debug_hw_bps=%d cap_guest_debug_hw_wps=%d"
 		" cap_immediate_exit=%d cap_sync_regs=%#x cap_readonly_mem=%d",
 		c->set_guest_debug, c->nr_vcpus, c->max_vcpus,
 		c->guest_debug_hw_bps, c->guest_debug_hw_wps,
 		c->immediate_exit, (unsigned)c->sync_regs, c->readonly_mem);
-	out_add(&o, " strategy_sw_bp=%s strategy_watch=%s"
+	probe_out_add(&o, " strategy_sw_bp=%s strategy_watch=%s"
 		    " strategy_guest_can_take_bp=%d",
 		s->sw_bp == KVM_PROBE_SW_BP_KVM_DEBUG_EXIT ? "kvm_debug_exit"
 							   : "none",
-		s->watch == KVM_PROBE_WATCH_DEBUG_REGS_THEN_PAGES
-			? "debug_regs_then_pages"
-		: s->watch == KVM_PROBE_WATCH_PAGES_ONLY ? "pages_only"
-		: s->watch == KVM_PROBE_WATCH_DEBUG_REGS_ONLY
-			? "debug_regs_only"
-			: "none",
+		probe_watch_token(s->watch),
 		s->guest_can_take_bp);
 }

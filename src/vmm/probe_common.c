@@ -1,6 +1,8 @@
 /* The host probes' shared timeout signal and helpers. */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -71,4 +73,91 @@ bool probe_module_loaded(const char *name)
 
 	snprintf(path, sizeof(path), "/sys/module/%s", name);
 	return stat(path, &st) == 0;
+}
+
+int probe_run(const struct probe_arch_run *a, struct kvm_probe_result *out,
+	      char *err, size_t errlen)
+{
+	struct probe_sig_state sig;
+	uint64_t t0 = probe_now_ns(), t1, t2, t3;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (errlen)
+		err[0] = '\0';
+	r = probe_sig_enter(&sig);
+	if (r < 0) {
+		snprintf(err, errlen, "probe: cannot install the SIGUSR2 "
+			 "handler: %s", strerror(-r));
+		return r;
+	}
+	r = a->create(a->vm, &out->caps, err, errlen);
+	if (r < 0) {
+		probe_sig_leave(&sig);
+		return r;
+	}
+	t1 = probe_now_ns();
+	a->run_tests(a->vm, out);
+	t2 = probe_now_ns();
+	a->destroy(a->vm);
+	probe_sig_leave(&sig);
+	kvm_probe_derive(out);
+	t3 = probe_now_ns();
+	out->elapsed_ns = t3 - t0;
+	out->setup_usec = (uint32_t)((t1 - t0) / 1000);
+	out->teardown_usec = (uint32_t)((t3 - t2) / 1000);
+	return 0;
+}
+
+void probe_out_add(struct probe_out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->len == 0 || o->pos + 1 >= o->len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->pos, o->len - o->pos, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	o->pos += (size_t)n;
+	if (o->pos >= o->len)
+		o->pos = o->len - 1;
+}
+
+void probe_out_ms(struct probe_out *o, uint64_t ns)
+{
+	probe_out_add(o, "%" PRIu64 ".%01" PRIu64 " ms", ns / 1000000,
+		      (ns / 100000) % 10);
+}
+
+const char *probe_watch_words(enum kvm_probe_watch_strategy s)
+{
+	switch (s) {
+	case KVM_PROBE_WATCH_DEBUG_REGS_THEN_PAGES:
+		return "watchpoints by debug registers, then page protection";
+	case KVM_PROBE_WATCH_PAGES_ONLY:
+		return "watchpoints by page protection";
+	case KVM_PROBE_WATCH_DEBUG_REGS_ONLY:
+		return "watchpoints by debug registers only";
+	case KVM_PROBE_WATCH_NONE:
+		break;
+	}
+	return "no watchpoints";
+}
+
+const char *probe_watch_token(enum kvm_probe_watch_strategy s)
+{
+	switch (s) {
+	case KVM_PROBE_WATCH_DEBUG_REGS_THEN_PAGES:
+		return "debug_regs_then_pages";
+	case KVM_PROBE_WATCH_PAGES_ONLY:
+		return "pages_only";
+	case KVM_PROBE_WATCH_DEBUG_REGS_ONLY:
+		return "debug_regs_only";
+	case KVM_PROBE_WATCH_NONE:
+		break;
+	}
+	return "none";
 }

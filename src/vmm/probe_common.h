@@ -5,8 +5,11 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/kvm.h>
+
+#include "vmm/probe.h"
 
 #define PROBE_SIG SIGUSR2
 
@@ -29,6 +32,33 @@ int probe_sig_enter(struct probe_sig_state *s);
 void probe_sig_leave(struct probe_sig_state *s);
 
 uint64_t probe_now_ns(void);
+
+/*
+ * kvm_probe_run's frame, the same on every architecture: the timeout
+ * signal around creating the arch's probe VM, running its tests and
+ * destroying it, then the strategy and the timings.
+ */
+struct probe_arch_run {
+	void *vm;
+	int (*create)(void *vm, struct kvm_probe_caps *caps, char *err,
+		      size_t errlen);
+	void (*run_tests)(void *vm, struct kvm_probe_result *out);
+	void (*destroy)(void *vm);
+};
+int probe_run(const struct probe_arch_run *a, struct kvm_probe_result *out,
+	      char *err, size_t errlen);
+
+/* Bounded text output for the probe's tables. */
+struct probe_out {
+	char *buf;
+	size_t len, pos;
+};
+void probe_out_add(struct probe_out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void probe_out_ms(struct probe_out *o, uint64_t ns);
+/* The watch strategy as words for the table and as a key=value token. */
+const char *probe_watch_words(enum kvm_probe_watch_strategy s);
+const char *probe_watch_token(enum kvm_probe_watch_strategy s);
 /* Informational only: is a kernel module loaded? */
 bool probe_module_loaded(const char *name);
 

@@ -39,8 +39,24 @@ static bool sync_matches(struct vcpu *v, const struct kvm_sync_regs *sr)
 	return true;
 }
 
-/* Fill what KVM stored in the run structure at the vCPU's last exit
- * (KVM_CAP_SYNC_REGS): regs and sregs without two ioctls per stop. */
+/* The registers KVM stored in the run structure at this vCPU's last exit
+ * are its own and may be used: the first use compares them with the
+ * ioctls' answer once for the process. */
+static bool synced_usable(struct vcpu *v)
+{
+	int trust = __atomic_load_n(&sync_trust, __ATOMIC_RELAXED);
+
+	if (!v->regs_synced || !v->run->kvm_valid_regs || trust < 0)
+		return false;
+	if (trust == 0) {
+		trust = sync_matches(v, &v->run->s.regs) ? 1 : -1;
+		__atomic_store_n(&sync_trust, trust, __ATOMIC_RELAXED);
+	}
+	return trust > 0;
+}
+
+/* Fill regs and sregs from the run structure (KVM_CAP_SYNC_REGS):
+ * no ioctl per stop for them. */
 static void load_synced(struct vcpu *v, struct x86_cpu_state *s,
 			uint64_t parts)
 {
@@ -48,19 +64,8 @@ static void load_synced(struct vcpu *v, struct x86_cpu_state *s,
 	uint64_t need = parts & ~s->valid &
 			(X86_STATE_REGS | X86_STATE_SREGS);
 
-	if (!need || !v->regs_synced ||
-	    __atomic_load_n(&sync_trust, __ATOMIC_RELAXED) < 0 ||
-	    (v->run->kvm_valid_regs & (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) !=
-		    (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS))
+	if (!need || !synced_usable(v))
 		return;
-	if (__atomic_load_n(&sync_trust, __ATOMIC_RELAXED) == 0) {
-		__atomic_store_n(&sync_trust, sync_matches(v, sr) ? 1 : -1,
-				 __ATOMIC_RELAXED);
-		if (__atomic_load_n(&sync_trust, __ATOMIC_RELAXED) < 0) {
-			v->run->kvm_valid_regs = 0;
-			return;
-		}
-	}
 	if (need & X86_STATE_REGS)
 		s->regs = sr->regs;
 	if (need & X86_STATE_SREGS)
@@ -337,7 +342,7 @@ bool x86_vcpu_step_on(struct vcpu *v, const struct vmm_step_range *r)
 	     (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_INJECT_BP |
 	      KVM_GUESTDBG_INJECT_DB)) != KVM_GUESTDBG_SINGLESTEP)
 		return false;
-	if (v->regs_synced && (run->kvm_valid_regs & KVM_SYNC_X86_REGS) &&
+	if (v->regs_synced && run->kvm_valid_regs &&
 	    __atomic_load_n(&sync_trust, __ATOMIC_RELAXED) > 0) {
 		rip = run->s.regs.regs.rip;
 	} else {
