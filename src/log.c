@@ -60,3 +60,15 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	/* One write per line keeps lines from different threads whole. */
 	fprintf(stderr, "%s\n", line);
 }
+
+void str_appendf(char *out, size_t cap, const char *fmt, ...)
+{
+	size_t used = strnlen(out, cap);
+	va_list ap;
+
+	if (used + 1 >= cap)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(out + used, cap - used, fmt, ap);
+	va_end(ap);
+}

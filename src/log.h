@@ -3,6 +3,8 @@
 #ifndef KVMDBG_LOG_H
 #define KVMDBG_LOG_H
 
+#include <stddef.h>
+
 enum log_level {
 	LOG_ERROR = 0,
 	LOG_WARN,
@@ -26,5 +28,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 #define log_trace(...) log_msg(LOG_TRACE, __VA_ARGS__)
 
 #define log_enabled(level) ((level) <= log_get_level())
+
+/* Append formatted text to the NUL-terminated string in out[cap],
+ * truncating at cap (monitor replies, tables for a person). */
+void str_appendf(char *out, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -16,14 +16,13 @@
 #include "vmm/probe.h"
 #include "vmm/vmm.h"
 
-/* The condition list of the code breakpoints of one type at one address,
- * and how many of the live Z requests there carried one. cond is NULL
- * once a plain request makes every hit stop. */
+/* The condition list of the code breakpoint of one type at one address,
+ * from the last Z packet there; a breakpoint without one stops at every
+ * hit. */
 struct bp_condition {
 	enum rsp_bp_type type;
 	uint64_t addr;
 	struct agent_cond *cond;
-	unsigned cond_refs;
 };
 
 struct kvm_target {
@@ -575,7 +574,7 @@ static bool condition_stops(struct kvm_target *t, unsigned i, uint64_t pc)
 		if (!refs)
 			continue;
 		any = true;
-		if (!c || !c->cond || c->cond_refs < refs)
+		if (!c)
 			return true;
 		r = agent_cond_eval(c->cond, &aenv);
 		if (r < 0)
@@ -600,6 +599,19 @@ static int run_on(struct kvm_target *t)
 	return t->free_running ? kvm_target_run_free(t) : do_resume(t);
 }
 
+/* Run vCPU i alone for kvmdbg's own single step (a step-over), the
+ * others parked: 0, or -errno and nothing runs. */
+static int step_alone(struct kvm_target *t, unsigned i)
+{
+	int ret = apply_debug(t, i, false);
+
+	if (ret == 0)
+		ret = vmm_resume_one(t->vm, i);
+	if (ret == 0)
+		t->running = true;
+	return ret;
+}
+
 /* A DEBUG event of vCPU i, every vCPU parked. Returns true with *stop
  * filled when the debugger must hear of it; false when kvmdbg handled it
  * itself (step-over done, the guest's own exception reinjected) and the
@@ -622,6 +634,21 @@ static bool debug_event(struct kvm_target *t, const struct vmm_event *ev,
 						       : RSP_REASON_WATCH;
 		return true;
 	}
+	if (ev->lift_page) {
+		/* An access to a protected page KVM could not hand over for
+		 * kvmdbg to complete, outside the watched bytes: it runs on
+		 * its own for one step with the page mapped. */
+		ret = bp_mgr_begin_access_step(t->bp, i, ev->lift_gpa);
+		if (ret == 0) /* not protected since: it runs as it is */
+			return run_on(t) < 0;
+		if (ret == 1 && step_alone(t, i) == 0)
+			return false;
+		log_error("vCPU %u: an access at guest-physical 0x%" PRIx64
+			  " KVM cannot emulate, on no watched page: stopped "
+			  "with SIGSEGV", i, ev->lift_gpa);
+		stop->signal = RSP_SIG_SEGV;
+		return true;
+	}
 	ret = bp_mgr_classify(t->bp, i, ev, t->stepping[i], &v);
 	log_debug("vCPU %u: exit %u classified as kind %d reason %d internal "
 		  "%d addr 0x%" PRIx64, i, ev->exit_reason, v.kind, v.reason,
@@ -637,16 +664,8 @@ static bool debug_event(struct kvm_target *t, const struct vmm_event *ev,
 			/* A stale hit of a breakpoint removed since: nothing
 			 * happened; run on. */
 			return run_on(t) < 0;
-		if (v.internal == ARCH_INTERNAL_RESTEP) {
-			ret = apply_debug(t, i, false);
-			if (ret == 0)
-				ret = vmm_resume_one(t->vm, i);
-			if (ret == 0) {
-				t->running = true;
-				return false;
-			}
-			return true;
-		}
+		if (v.internal == ARCH_INTERNAL_RESTEP)
+			return step_alone(t, i) < 0;
 		bp_mgr_end_step_over(t->bp, i);
 		/* The step-over was the debugger's own step. */
 		if (user_step(t, i) && !range_step_on(t, i))
@@ -691,15 +710,9 @@ static bool debug_event(struct kvm_target *t, const struct vmm_event *ev,
 		return true;
 	case ARCH_VERDICT_NOT_DEBUG:
 	default:
-		if (!stepping_over && bp_mgr_begin_fetch_step(t->bp, i) == 1) {
-			ret = apply_debug(t, i, false);
-			if (ret == 0)
-				ret = vmm_resume_one(t->vm, i);
-			if (ret == 0) {
-				t->running = true;
-				return false;
-			}
-		}
+		if (!stepping_over && bp_mgr_begin_fetch_step(t->bp, i) == 1 &&
+		    step_alone(t, i) == 0)
+			return false;
 		if (stepping_over)
 			bp_mgr_end_step_over(t->bp, i);
 		log_error("%s: not a breakpoint of kvmdbg's; stopped with "
@@ -829,27 +842,25 @@ static bool supports_conditions(void *opaque)
 	return true;
 }
 
-/*
- * A Z0/Z1 with a condition list. gdb sends the whole list for an address
- * each time (the conditions of every breakpoint there), and sends it again
- * without a z to change it: so a conditional Z where every live request
- * is conditional replaces the list instead of adding a request. A plain Z
- * at the address makes every hit stop until all its requests are gone.
- */
-static int insert_conditional(struct kvm_target *t, enum rsp_bp_type type,
-			      uint64_t addr, uint64_t kind,
-			      struct agent_cond *cond)
+/* The condition list of the code breakpoint (type, addr): cond, or none
+ * (NULL: every hit stops). Takes cond. */
+static int set_condition(struct kvm_target *t, enum rsp_bp_type type,
+			 uint64_t addr, struct agent_cond *cond)
 {
-	unsigned refs = bp_mgr_code_refs(t->bp, (enum bp_type)type, addr);
 	struct bp_condition *c = find_condition(t, type, addr);
-	int ret;
 
-	if (c && refs && c->cond_refs == refs) {
+	if (c && !cond) {
+		drop_condition(t, c);
+		return 0;
+	}
+	if (c) {
 		agent_cond_free(c->cond);
 		c->cond = cond;
 		return 0;
 	}
-	if (!c && t->nr_conds == t->cap_conds) {
+	if (!cond)
+		return 0;
+	if (t->nr_conds == t->cap_conds) {
 		size_t cap = t->cap_conds ? 2 * t->cap_conds : 8;
 		struct bp_condition *n = realloc(t->conds, cap * sizeof(*n));
 
@@ -860,32 +871,24 @@ static int insert_conditional(struct kvm_target *t, enum rsp_bp_type type,
 		t->conds = n;
 		t->cap_conds = cap;
 	}
-	ret = bp_mgr_insert(t->bp, t->last_thread - 1, (enum bp_type)type,
-			    addr, kind);
-	if (ret < 0) {
-		agent_cond_free(cond);
-		return ret;
-	}
-	if (!c) {
-		c = &t->conds[t->nr_conds++];
-		*c = (struct bp_condition){ .type = type, .addr = addr };
-	}
-	/* Requests from before without an entry were plain ones. */
-	if (c->cond_refs++ == refs) {
-		agent_cond_free(c->cond);
-		c->cond = cond;
-	} else {
-		agent_cond_free(cond);
-	}
+	t->conds[t->nr_conds++] =
+		(struct bp_condition){ .type = type, .addr = addr, .cond = cond };
 	return 0;
 }
 
+/*
+ * Z packets are idempotent, as gdb's protocol asks: a Z for a breakpoint
+ * or watchpoint that is in place already changes nothing but the
+ * condition list, which the latest Z at that address defines. gdb counts
+ * on it: it sends a Z again to update a breakpoint's conditions, and with
+ * `set breakpoint always-inserted on` whenever the breakpoints at a
+ * location change, and then removes it with a single z.
+ */
 static int insert_bp(void *opaque, enum rsp_bp_type type, uint64_t addr,
 		     uint64_t kind, const uint8_t *cond, size_t cond_len)
 {
 	struct kvm_target *t = opaque;
 	struct agent_cond *ac = NULL;
-	struct bp_condition *c;
 	char err[160];
 	int ret;
 
@@ -907,18 +910,22 @@ static int insert_bp(void *opaque, enum rsp_bp_type type, uint64_t addr,
 		} else if (ret < 0) {
 			return ret;
 		}
-		if (ac)
-			return insert_conditional(t, type, addr, kind, ac);
 	}
-	ret = bp_mgr_insert(t->bp, t->last_thread - 1, (enum bp_type)type,
-			    addr, kind);
-	c = ret == 0 ? find_condition(t, type, addr) : NULL;
-	if (c) {
-		/* A plain request: every hit stops while it lives. */
-		agent_cond_free(c->cond);
-		c->cond = NULL;
+	if (!bp_mgr_has(t->bp, (enum bp_type)type, addr, kind)) {
+		ret = bp_mgr_insert(t->bp, t->last_thread - 1,
+				    (enum bp_type)type, addr, kind);
+		if (ret < 0) {
+			agent_cond_free(ac);
+			return ret;
+		}
 	}
-	return ret;
+	if (type != RSP_BP_SW && type != RSP_BP_HW)
+		return 0;
+	ret = set_condition(t, type, addr, ac);
+	if (ret < 0)
+		log_warn("Z%d at 0x%" PRIx64 ": no memory for its condition; "
+			 "every hit stops", (int)type, addr);
+	return 0;
 }
 
 static int remove_bp(void *opaque, enum rsp_bp_type type, uint64_t addr,
@@ -926,37 +933,16 @@ static int remove_bp(void *opaque, enum rsp_bp_type type, uint64_t addr,
 {
 	struct kvm_target *t = opaque;
 	struct bp_condition *c;
-	unsigned refs;
 	int ret;
 
 	ret = bp_mgr_remove(t->bp, (enum bp_type)type, addr, kind);
 	c = ret == 0 ? find_condition(t, type, addr) : NULL;
-	if (c) {
-		refs = bp_mgr_code_refs(t->bp, (enum bp_type)type, addr);
-		if (!refs)
-			drop_condition(t, c);
-		else if (c->cond_refs > refs)
-			c->cond_refs = refs;
-	}
+	if (c && !bp_mgr_code_refs(t->bp, (enum bp_type)type, addr))
+		drop_condition(t, c);
 	return ret;
 }
 
 /* Appends to out, never past cap. */
-static void outf(char *out, size_t cap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void outf(char *out, size_t cap, const char *fmt, ...)
-{
-	size_t used = strnlen(out, cap);
-	va_list ap;
-
-	if (used + 1 >= cap)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(out + used, cap - used, fmt, ap);
-	va_end(ap);
-}
-
 static const char *skip_space(const char *s)
 {
 	while (*s == ' ' || *s == '\t')
@@ -996,7 +982,7 @@ static int monitor(void *opaque, const char *cmd, char *out, size_t cap)
 	out[0] = 0;
 	cmd = skip_space(cmd);
 	if (!*cmd || word_is(cmd, "help", &arg)) {
-		outf(out, cap,
+		str_appendf(out, cap,
 		     "kvmdbg monitor commands:\n"
 		     "  help              this list\n"
 		     "  phys [on|off]     memory addresses are guest-physical "
@@ -1009,7 +995,14 @@ static int monitor(void *opaque, const char *cmd, char *out, size_t cap)
 		     "  log LEVEL         kvmdbg's log level: error, warn, "
 		     "info, debug, trace\n"
 		     "  caps              what this host's KVM honours "
-		     "(the start-up probe)\n");
+		     "(the start-up probe)\n"
+		     "  breakpoints       where each inserted breakpoint and "
+		     "watchpoint\n"
+		     "                    is served (with gdb's `set "
+		     "breakpoint\n"
+		     "                    always-inserted on`; else gdb "
+		     "removes them\n"
+		     "                    at every stop)\n");
 		return 0;
 	}
 	if (word_is(cmd, "phys", &arg)) {
@@ -1018,10 +1011,10 @@ static int monitor(void *opaque, const char *cmd, char *out, size_t cap)
 		else if (!strcmp(arg, "off"))
 			t->phys = false;
 		else if (*arg) {
-			outf(out, cap, "usage: phys [on|off]\n");
+			str_appendf(out, cap, "usage: phys [on|off]\n");
 			return 0;
 		}
-		outf(out, cap, "memory addresses are guest-%s\n",
+		str_appendf(out, cap, "memory addresses are guest-%s\n",
 		     t->phys ? "physical" : "virtual");
 		return 0;
 	}
@@ -1030,14 +1023,14 @@ static int monitor(void *opaque, const char *cmd, char *out, size_t cap)
 		struct vcpu *v = thread_vcpu(t, t->last_thread);
 
 		if (parse_addr(arg, &gva) < 0) {
-			outf(out, cap, "usage: gva2gpa ADDR\n");
+			str_appendf(out, cap, "usage: gva2gpa ADDR\n");
 			return 0;
 		}
 		if (!v || arch_host.translate(v, gva, &gpa, &left) < 0)
-			outf(out, cap, "0x%" PRIx64 " is not mapped on vCPU %u\n",
+			str_appendf(out, cap, "0x%" PRIx64 " is not mapped on vCPU %u\n",
 			     gva, t->last_thread - 1);
 		else
-			outf(out, cap, "0x%" PRIx64 " -> 0x%" PRIx64
+			str_appendf(out, cap, "0x%" PRIx64 " -> 0x%" PRIx64
 			     " (vCPU %u)\n", gva, gpa, t->last_thread - 1);
 		return 0;
 	}
@@ -1049,7 +1042,7 @@ static int monitor(void *opaque, const char *cmd, char *out, size_t cap)
 
 			arch_host.describe(v, mode, sizeof(mode));
 			arch_host.get_pc(v, &pc);
-			outf(out, cap, "vCPU %u (thread %u): pc=0x%" PRIx64
+			str_appendf(out, cap, "vCPU %u (thread %u): pc=0x%" PRIx64
 			     " %s\n", i, i + 1, pc, mode);
 		}
 		return 0;
@@ -1058,30 +1051,34 @@ static int monitor(void *opaque, const char *cmd, char *out, size_t cap)
 		char *table = malloc(8192);
 
 		if (!t->have_probe || !table) {
-			outf(out, cap, "the host probe did not run\n");
+			str_appendf(out, cap, "the host probe did not run\n");
 		} else {
 			kvm_probe_format(&t->probe, table, 8192);
-			outf(out, cap, "%s", table);
+			str_appendf(out, cap, "%s", table);
 		}
 		free(table);
+		return 0;
+	}
+	if (word_is(cmd, "breakpoints", &arg)) {
+		bp_mgr_describe(t->bp, out, cap);
 		return 0;
 	}
 	if (word_is(cmd, "log", &arg)) {
 		enum log_level level;
 
 		if (!*arg) {
-			outf(out, cap, "log level: %s\n",
+			str_appendf(out, cap, "log level: %s\n",
 			     log_level_name(log_get_level()));
 		} else if (log_parse_level(arg, &level) < 0) {
-			outf(out, cap, "unknown level '%s': error, warn, info, "
+			str_appendf(out, cap, "unknown level '%s': error, warn, info, "
 			     "debug or trace\n", arg);
 		} else {
 			log_set_level(level);
-			outf(out, cap, "log level: %s\n", arg);
+			str_appendf(out, cap, "log level: %s\n", arg);
 		}
 		return 0;
 	}
-	outf(out, cap, "unknown command '%s'; try 'monitor help'\n", cmd);
+	str_appendf(out, cap, "unknown command '%s'; try 'monitor help'\n", cmd);
 	return 0;
 }
 

@@ -79,7 +79,7 @@ struct arch_classify_ctx {
 	bool dr_data_works;
 };
 
-/* Hardware debug registers of one bank, for the global pool. */
+/* Hardware debug registers of one bank, for one global pool. */
 struct arch_hw_bank {
 	unsigned nr_slots;
 	unsigned types; /* BP_HW_TYPE_BIT()s */
@@ -154,10 +154,29 @@ struct arch_ops {
 	 * and the step is re-armed, so the vCPU runs on. NULL: the loop
 	 * sees every step. */
 	bool (*step_on)(struct vcpu *v, const struct vmm_step_range *r);
+	/* Watchpoints of this architecture trap before the access (arm64),
+	 * and its debuggers step the instruction with the watchpoint removed:
+	 * page-protection hits are reported the same way, the access not
+	 * done. false (x86): reported after the access completed. */
+	bool watch_before_access;
+	/* A data abort KVM could not decode and handed over as
+	 * KVM_EXIT_ARM_NISV (arm64: pairs, writeback forms, SIMD,
+	 * exclusives): the guest-physical address of its first byte, how
+	 * many bytes the instruction at the pc accesses (1 when unknown) and
+	 * whether it writes. Runs on the vCPU's thread. NULL: no such exit. */
+	int (*decode_abort)(struct vcpu *v, uint64_t *gpa, unsigned *len,
+			    bool *is_write);
 	/* The trap instruction software breakpoints patch in. */
 	const uint8_t *sw_trap;
 	size_t sw_trap_len;
+	/* The debug registers, each bank a global pool. hw_bank serves
+	 * every type it lists (x86: DR0-3 for execute and data alike). An
+	 * architecture with a separate bank of watchpoint registers (arm64:
+	 * BVR/BCR pairs and WVR/WCR pairs, counted apart by the host) lists
+	 * the execute type in hw_bank and the data types in hw_data_bank;
+	 * types 0 there: no such bank. */
 	struct arch_hw_bank hw_bank;
+	struct arch_hw_bank hw_data_bank;
 	/* Classify a DEBUG event (ev->exit_reason, ev->exit_info) of this
 	 * vCPU, parked. */
 	int (*classify)(struct vcpu *v, const struct vmm_event *ev,

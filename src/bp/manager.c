@@ -1,6 +1,7 @@
 /* The breakpoint manager. See manager.h; the strategy comes from the host
  * probe, never from what the host is called. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,8 +33,9 @@ struct vcpu_bp {
 struct prot_page {
 	uint64_t gpa;
 	enum bp_wp_prot applied, wanted;
-	/* Mapped read-only for one step so code on it can be fetched; the
-	 * next commit after the step puts it back. */
+	/* Mapped for one step, read-only so code on it can be fetched, or
+	 * read-write for an access kvmdbg cannot complete; the next commit
+	 * after the step puts it back. */
 	bool fetch_lifted;
 };
 
@@ -55,8 +57,13 @@ struct bp_mgr {
 	struct prot_page *pages;
 	size_t nr_pages, cap_pages;
 	struct bp_sw *sw;
+	/* Execute slots; data slots too where one bank serves both. */
 	struct bp_hw *hw;
+	/* Data slots: its own pool where the arch has a second bank, else hw. */
+	struct bp_hw *hw_data;
+	unsigned data_types; /* BP_HW_TYPE_BIT()s hw_data takes */
 	struct bp_wp *wp;
+	/* Both pools' slots, hw's first: what the arch code encodes. */
 	struct bp_hw_slot slots[64];
 	unsigned nr_slots;
 	bool trap_is_emulation_failure;
@@ -131,7 +138,26 @@ static int commit_prot(struct bp_mgr *m)
 
 static bool hw_fits(void *ctx, enum bp_hw_type t, uint64_t addr, uint64_t len)
 {
-	return arch_host.hw_bank.fits(ctx, (int)t, addr, len);
+	const struct arch_hw_bank *b = ctx;
+
+	return b->fits(ctx, (int)t, addr, len);
+}
+
+static int create_pool(const struct arch_hw_bank *b, unsigned max_slots,
+		       struct bp_hw **out)
+{
+	unsigned host = b->host_slots ? b->host_slots() : 0;
+	struct bp_hw_config hc = {
+		.nr_slots = host ? host : b->nr_slots,
+		.types = b->types,
+		.max_len = b->max_len,
+		.fits = hw_fits,
+		.ctx = (void *)b,
+	};
+
+	if (hc.nr_slots > max_slots)
+		hc.nr_slots = max_slots;
+	return bp_hw_create(&hc, out);
 }
 
 /* Runs on vCPU threads: reads the watch table only. */
@@ -154,15 +180,8 @@ int bp_mgr_create(struct vmm *vm, const struct kvm_probe_result *probe,
 		  struct bp_mgr **out)
 {
 	struct bp_sw_mem mem = { phys_read, phys_write, vm };
-	struct bp_hw_config hc = {
-		.nr_slots = arch_host.hw_bank.host_slots &&
-					    arch_host.hw_bank.host_slots()
-				    ? arch_host.hw_bank.host_slots()
-				    : arch_host.hw_bank.nr_slots,
-		.types = arch_host.hw_bank.types,
-		.max_len = arch_host.hw_bank.max_len,
-		.fits = hw_fits,
-	};
+	const unsigned max_slots = sizeof(((struct bp_mgr *)0)->slots) /
+				   sizeof(struct bp_hw_slot);
 	struct bp_wp_config wc = { .page_size = PAGE_SIZE, .set_prot = set_prot };
 	struct bp_mgr *m = calloc(1, sizeof(*m));
 	int ret;
@@ -187,7 +206,15 @@ int bp_mgr_create(struct vmm *vm, const struct kvm_probe_result *probe,
 	ret = bp_sw_create(arch_host.sw_trap, arch_host.sw_trap_len, &mem,
 			   &m->sw);
 	if (ret == 0)
-		ret = bp_hw_create(&hc, &m->hw);
+		ret = create_pool(&arch_host.hw_bank, max_slots, &m->hw);
+	m->hw_data = m->hw;
+	m->data_types = arch_host.hw_bank.types;
+	if (ret == 0 && arch_host.hw_data_bank.types) {
+		ret = create_pool(&arch_host.hw_data_bank,
+				  max_slots - bp_hw_nr_slots(m->hw),
+				  &m->hw_data);
+		m->data_types = arch_host.hw_data_bank.types;
+	}
 	if (ret == 0)
 		ret = bp_wp_create(&wc, &m->wp);
 	if (ret < 0) {
@@ -195,6 +222,8 @@ int bp_mgr_create(struct vmm *vm, const struct kvm_probe_result *probe,
 		return ret;
 	}
 	m->nr_slots = bp_hw_nr_slots(m->hw);
+	if (m->hw_data != m->hw)
+		m->nr_slots += bp_hw_nr_slots(m->hw_data);
 	vmm_set_ram_hook(vm, ram_hook, m);
 	*out = m;
 	return 0;
@@ -207,6 +236,8 @@ void bp_mgr_destroy(struct bp_mgr *m)
 	vmm_set_ram_hook(m->vm, NULL, NULL);
 	bp_wp_destroy(m->wp);
 	free(m->pages);
+	if (m->hw_data != m->hw)
+		bp_hw_destroy(m->hw_data);
 	bp_hw_destroy(m->hw);
 	bp_sw_destroy(m->sw);
 	free(m);
@@ -214,8 +245,11 @@ void bp_mgr_destroy(struct bp_mgr *m)
 
 static void refresh_slots(struct bp_mgr *m)
 {
+	unsigned n = bp_hw_nr_slots(m->hw);
+
 	for (unsigned i = 0; i < m->nr_slots; i++)
-		bp_hw_get_slot(m->hw, i, &m->slots[i]);
+		bp_hw_get_slot(i < n ? m->hw : m->hw_data, i < n ? i : i - n,
+			       &m->slots[i]);
 }
 
 static int translate_page(void *ctx, uint64_t gva_page, uint64_t *gpa_page)
@@ -267,7 +301,7 @@ static int migrate_hw_watches(struct bp_mgr *m, unsigned vcpu)
 		size_t cursor = 0;
 
 		moved = false;
-		while (bp_hw_next(m->hw, &cursor, &r)) {
+		while (bp_hw_next(m->hw_data, &cursor, &r)) {
 			int ret;
 
 			if (r.type == BP_HW_EXEC ||
@@ -290,7 +324,8 @@ static int migrate_hw_watches(struct bp_mgr *m, unsigned vcpu)
 					return ret;
 			}
 			for (unsigned n = 0; n < r.count; n++)
-				bp_hw_remove(m->hw, r.type, r.addr, r.len);
+				bp_hw_remove(m->hw_data, r.type, r.addr,
+					     r.len);
 			if (ra)
 				*ra = m->reads[--m->nr_reads];
 			moved = true;
@@ -316,13 +351,13 @@ static int insert_watch(struct bp_mgr *m, unsigned vcpu, enum bp_type type,
 	 * A read watchpoint takes an access slot (x86 has no read-only
 	 * one): unmapping the page instead would stop code on that page
 	 * from running where KVM cannot fetch from it. */
-	if (type == BP_WATCH_READ && !(arch_host.hw_bank.types &
-				       BP_HW_TYPE_BIT(BP_HW_READ)))
+	if (type == BP_WATCH_READ &&
+	    !(m->data_types & BP_HW_TYPE_BIT(BP_HW_READ)))
 		hw_type = BP_HW_ACCESS;
 	if (m->dr_data_works && !pages_protected(m, vcpu, addr, len) &&
 	    (type != BP_WATCH_READ || find_read(m, addr, len) ||
 	     m->nr_reads < sizeof(m->reads) / sizeof(m->reads[0]))) {
-		ret = bp_hw_insert(m->hw, hw_type, addr, len);
+		ret = bp_hw_insert(m->hw_data, hw_type, addr, len);
 		if (ret == 0) {
 			refresh_slots(m);
 			if (hw_type == BP_HW_ACCESS && type == BP_WATCH_READ) {
@@ -432,6 +467,40 @@ unsigned bp_mgr_code_refs(const struct bp_mgr *m, enum bp_type type,
 								   : 0;
 }
 
+bool bp_mgr_has(const struct bp_mgr *m, enum bp_type type, uint64_t addr,
+		uint64_t kind)
+{
+	struct bp_hw_request hr;
+	unsigned as_read = 0;
+
+	switch (type) {
+	case BP_SW:
+	case BP_HW:
+		return bp_mgr_code_refs(m, type, addr) > 0;
+	case BP_WATCH_READ:
+		for (unsigned i = 0; i < m->nr_reads; i++)
+			if (m->reads[i].addr == addr && m->reads[i].len == kind)
+				return true;
+		break;
+	case BP_WATCH_ACCESS:
+		/* An access slot may serve read watchpoints as well. */
+		for (unsigned i = 0; i < m->nr_reads; i++)
+			if (m->reads[i].addr == addr && m->reads[i].len == kind)
+				as_read = m->reads[i].count;
+		break;
+	case BP_WATCH_WRITE:
+		break;
+	default:
+		return false;
+	}
+	if (bp_hw_lookup(m->hw_data, (enum bp_hw_type)type, addr, kind, &hr) ==
+		    0 &&
+	    hr.count > as_read)
+		return true;
+	return bp_wp_lookup(m->wp, (enum bp_wp_type)type, addr, kind, NULL) ==
+	       0;
+}
+
 int bp_mgr_remove(struct bp_mgr *m, enum bp_type type, uint64_t addr,
 		  uint64_t kind)
 {
@@ -449,20 +518,22 @@ int bp_mgr_remove(struct bp_mgr *m, enum bp_type type, uint64_t addr,
 		struct read_as_access *r = find_read(m, addr, kind);
 
 		if (r) {
-			ret = bp_hw_remove(m->hw, BP_HW_ACCESS, addr, kind);
+			ret = bp_hw_remove(m->hw_data, BP_HW_ACCESS, addr,
+					   kind);
 			if (ret == 0 && --r->count == 0)
 				*r = m->reads[--m->nr_reads];
 			break;
 		}
 		/* Banks with load-only watchpoints (arm64) hold it as is. */
-		ret = bp_hw_remove(m->hw, BP_HW_READ, addr, kind);
+		ret = bp_hw_remove(m->hw_data, BP_HW_READ, addr, kind);
 		if (ret == -ENOENT || ret == -EOPNOTSUPP)
 			ret = bp_wp_remove(m->wp, BP_WP_READ, addr, kind);
 		break;
 	}
 	case BP_WATCH_WRITE:
 	case BP_WATCH_ACCESS:
-		ret = bp_hw_remove(m->hw, (enum bp_hw_type)type, addr, kind);
+		ret = bp_hw_remove(m->hw_data, (enum bp_hw_type)type, addr,
+				   kind);
 		if (ret == -ENOENT || ret == -EOPNOTSUPP)
 			ret = bp_wp_remove(m->wp, (enum bp_wp_type)type, addr,
 					   kind);
@@ -488,6 +559,8 @@ int bp_mgr_remove_all(struct bp_mgr *m)
 	if (r < 0)
 		ret = r;
 	bp_hw_remove_all(m->hw);
+	if (m->hw_data != m->hw)
+		bp_hw_remove_all(m->hw_data);
 	m->nr_reads = 0;
 	r = bp_wp_remove_all(m->wp);
 	if (r < 0 && !ret)
@@ -607,6 +680,34 @@ int bp_mgr_begin_fetch_step(struct bp_mgr *m, unsigned vcpu)
 	vb->step_from = pc;
 	vb->suppressed = 0;
 	vb->has_lifted = false;
+	return 1;
+}
+
+int bp_mgr_begin_access_step(struct bp_mgr *m, unsigned vcpu, uint64_t gpa)
+{
+	struct vcpu_bp *vb = &m->vcpu[vcpu];
+	struct prot_page *p = NULL;
+
+	gpa &= ~(PAGE_SIZE - 1);
+	for (size_t i = 0; i < m->nr_pages && !p; i++)
+		if (m->pages[i].gpa == gpa &&
+		    m->pages[i].applied != BP_WP_PROT_RW)
+			p = &m->pages[i];
+	if (!p)
+		return 0;
+	if (vmm_protect(m->vm, gpa, PAGE_SIZE, (int)BP_WP_PROT_RW) < 0)
+		return -EIO;
+	p->applied = BP_WP_PROT_RW;
+	p->fetch_lifted = true;
+	/* The instruction may be a step-over's already, or touch a second
+	 * protected page on this same step: that step goes on. */
+	if (!vb->stepping_over) {
+		vb->stepping_over = true;
+		get_pc(m, vcpu, &vb->step_from);
+		vb->suppressed = 0;
+		vb->has_lifted = false;
+	}
+	vb->fetch_step = true;
 	return 1;
 }
 
@@ -736,4 +837,66 @@ void bp_mgr_watch_hit(const struct vmm_event *ev, int *type, uint64_t *addr)
 {
 	*type = (int)ev->hook_data[0];
 	*addr = ev->hook_data[1];
+}
+
+static const char *const type_names[] = {
+	[BP_HW_EXEC] = "execute",
+	[BP_HW_WRITE] = "write",
+	[BP_HW_READ] = "read",
+	[BP_HW_ACCESS] = "access",
+};
+
+static void describe_pool(const struct bp_mgr *m, const char *what,
+			  unsigned first, unsigned n, char *out, size_t cap)
+{
+	unsigned used = 0;
+
+	for (unsigned i = first; i < first + n; i++)
+		used += m->slots[i].used;
+	str_appendf(out, cap, "%s slots: %u, %u used\n", what, n, used);
+	for (unsigned i = first; i < first + n; i++) {
+		const struct bp_hw_slot *s = &m->slots[i];
+		bool read = s->type == BP_HW_ACCESS &&
+			    bp_mgr_access_is_read(m, s->addr);
+
+		if (!s->used)
+			continue;
+		if (s->type == BP_HW_EXEC)
+			str_appendf(out, cap, "  %u: execute 0x%" PRIx64 "\n",
+				    i - first, s->addr);
+		else
+			str_appendf(out, cap, "  %u: %s 0x%" PRIx64 " len %" PRIu64
+				    "%s\n", i - first, type_names[s->type],
+				    s->addr, s->len,
+				    read ? " (serves a read watchpoint)" : "");
+	}
+}
+
+void bp_mgr_describe(const struct bp_mgr *m, char *out, size_t cap)
+{
+	unsigned n_exec = bp_hw_nr_slots(m->hw);
+	struct bp_sw_info si;
+	struct bp_wp_info wi;
+	size_t cursor = 0;
+
+	str_appendf(out, cap, "software breakpoints: %zu\n",
+		    bp_sw_count(m->sw));
+	while (bp_sw_next(m->sw, &cursor, &si))
+		str_appendf(out, cap, "  0x%" PRIx64 " at gpa 0x%" PRIx64
+			    ", %u reference%s\n", si.addr, si.gpa, si.count,
+			    si.count == 1 ? "" : "s");
+	if (m->hw_data == m->hw) {
+		describe_pool(m, "debug register", 0, m->nr_slots, out, cap);
+	} else {
+		describe_pool(m, "breakpoint", 0, n_exec, out, cap);
+		describe_pool(m, "watchpoint", n_exec, m->nr_slots - n_exec,
+			      out, cap);
+	}
+	str_appendf(out, cap, "page-protection watchpoints: %zu on %zu "
+		    "page%s\n", bp_wp_count(m->wp), bp_wp_nr_protected(m->wp),
+		    bp_wp_nr_protected(m->wp) == 1 ? "" : "s");
+	cursor = 0;
+	while (bp_wp_next(m->wp, &cursor, &wi))
+		str_appendf(out, cap, "  %s 0x%" PRIx64 " len %" PRIu64 "\n",
+			    type_names[wi.type], wi.addr, wi.len);
 }

@@ -39,6 +39,9 @@ int bp_mgr_insert(struct bp_mgr *m, unsigned vcpu, enum bp_type type,
 		  uint64_t addr, uint64_t kind);
 int bp_mgr_remove(struct bp_mgr *m, enum bp_type type, uint64_t addr,
 		  uint64_t kind);
+/* Is the request (type, addr, kind) in place? */
+bool bp_mgr_has(const struct bp_mgr *m, enum bp_type type, uint64_t addr,
+		uint64_t kind);
 /* How many Z0 (type BP_SW) or Z1 (BP_HW) requests at addr are live. */
 unsigned bp_mgr_code_refs(const struct bp_mgr *m, enum bp_type type,
 			  uint64_t addr);
@@ -62,6 +65,13 @@ int bp_mgr_end_step_over(struct bp_mgr *m, unsigned vcpu);
  * watchpoint? Then that page is mapped read-only for one internal step
  * (returns 1; finish with bp_mgr_end_step_over), else 0. */
 int bp_mgr_begin_fetch_step(struct bp_mgr *m, unsigned vcpu);
+/* An access to the protected page at gpa that kvmdbg cannot complete
+ * itself (arm64: an instruction KVM gives no syndrome for), outside the
+ * watched bytes: that page is mapped for one internal step of this vCPU
+ * (returns 1; finish with bp_mgr_end_step_over), 0 when gpa is on no
+ * protected page, or -errno. Other bytes of the page that this one
+ * instruction touches are not seen. */
+int bp_mgr_begin_access_step(struct bp_mgr *m, unsigned vcpu, uint64_t gpa);
 bool bp_mgr_stepping_over(const struct bp_mgr *m, unsigned vcpu);
 
 /* Program vCPU `vcpu` for its next run: single-step or not, the global
@@ -84,6 +94,11 @@ bool bp_mgr_access_is_read(const struct bp_mgr *m, uint64_t addr);
  * itself does with x86's access-only debug registers). */
 bool bp_mgr_read_hit_was_write(struct bp_mgr *m, unsigned vcpu,
 			       uint64_t addr);
+
+/* Where each live request is served, for a person (monitor
+ * breakpoints): traps with their guest-physical address, each bank's
+ * slots, page-protection watchpoints and the pages they protect. */
+void bp_mgr_describe(const struct bp_mgr *m, char *out, size_t cap);
 
 /* A page-protection watch hit recorded by the RAM hook. */
 void bp_mgr_watch_hit(const struct vmm_event *ev, int *type, uint64_t *addr);

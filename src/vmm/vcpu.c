@@ -158,32 +158,89 @@ static void handle_pio(struct vcpu *v)
 	}
 }
 
-/* An MMIO exit on guest RAM means the page is protected for a watchpoint:
- * complete the access on the RAM itself, as the hardware would have, then
- * let the hook decide whether it was a watched byte. */
+/* Does an access to protected RAM touch watched bytes? Then post the
+ * watchpoint's DEBUG event. */
+static bool ram_watch_hit(struct vcpu *v, uint64_t gpa, unsigned len,
+			  bool is_write)
+{
+	struct vmm *vm = v->vm;
+	struct vmm_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	if (!vm->ram_hook ||
+	    !vm->ram_hook(vm->ram_hook_opaque, v->idx, gpa, len, is_write,
+			  ev.hook_data))
+		return false;
+	ev.kind = VMM_EVENT_DEBUG;
+	ev.from_ram_hook = true;
+	ev.exit_reason = v->run->exit_reason;
+	vmm__vcpu_event(v, &ev);
+	return true;
+}
+
+/* An MMIO exit on guest RAM means the page is protected for a watchpoint.
+ * Where watchpoints trap before the access, a watched one is reported
+ * undone: KVM must not complete it (it would on the next KVM_RUN of an
+ * MMIO exit), and the instruction runs again when the vCPU resumes.
+ * Otherwise complete the access on the RAM itself, as the hardware would
+ * have, then let the hook decide whether it was a watched byte. */
 static bool handle_ram_access(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
-	struct vmm *vm = v->vm;
-	uint8_t *p = vmm_gpa_to_hva(vm, run->mmio.phys_addr, run->mmio.len);
-	struct vmm_event ev;
+	uint8_t *p = vmm_gpa_to_hva(v->vm, run->mmio.phys_addr,
+				    run->mmio.len);
 
 	if (!p)
 		return false;
+	if (arch_host.watch_before_access &&
+	    ram_watch_hit(v, run->mmio.phys_addr, run->mmio.len,
+			  run->mmio.is_write)) {
+		run->exit_reason = KVM_EXIT_UNKNOWN;
+		return true;
+	}
 	if (run->mmio.is_write)
 		memcpy(p, run->mmio.data, run->mmio.len);
 	else
 		memcpy(run->mmio.data, p, run->mmio.len);
-	memset(&ev, 0, sizeof(ev));
-	if (vm->ram_hook &&
-	    vm->ram_hook(vm->ram_hook_opaque, v->idx, run->mmio.phys_addr,
-			 run->mmio.len, run->mmio.is_write, ev.hook_data)) {
-		ev.kind = VMM_EVENT_DEBUG;
-		ev.from_ram_hook = true;
-		ev.exit_reason = run->exit_reason;
-		vmm__vcpu_event(v, &ev);
-	}
+	if (!arch_host.watch_before_access)
+		ram_watch_hit(v, run->mmio.phys_addr, run->mmio.len,
+			      run->mmio.is_write);
 	return true;
+}
+
+/* KVM_EXIT_ARM_NISV: a data abort without a syndrome, which KVM cannot
+ * emulate. On a protected RAM page: a watched access is reported before
+ * it happens (the instruction has not run); any other is handed to the
+ * loop, which maps the page for one step. Elsewhere it is a device access
+ * no VMM can complete. */
+static void handle_nisv(struct vcpu *v)
+{
+	struct vmm_event ev;
+	uint64_t gpa;
+	unsigned len;
+	bool is_write;
+
+	if (!arch_host.decode_abort ||
+	    arch_host.decode_abort(v, &gpa, &len, &is_write) < 0) {
+		fail_event(v, "KVM could not decode a data abort on vCPU %u",
+			   v->idx);
+		return;
+	}
+	if (!vmm_gpa_to_hva(v->vm, gpa, 1)) {
+		fail_event(v, "vCPU %u accessed device memory at 0x%llx with "
+			   "an instruction KVM cannot emulate (a load/store "
+			   "pair, writeback, SIMD or exclusive access)",
+			   v->idx, (unsigned long long)gpa);
+		return;
+	}
+	if (ram_watch_hit(v, gpa, len, is_write))
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = VMM_EVENT_DEBUG;
+	ev.lift_page = true;
+	ev.lift_gpa = gpa;
+	ev.exit_reason = v->run->exit_reason;
+	vmm__vcpu_event(v, &ev);
 }
 
 static void handle_mmio(struct vcpu *v)
@@ -268,6 +325,9 @@ static bool run_until_stop(struct vcpu *v)
 			break;
 		case KVM_EXIT_MMIO:
 			handle_mmio(v);
+			break;
+		case KVM_EXIT_ARM_NISV:
+			handle_nisv(v);
 			break;
 		case KVM_EXIT_HLT:
 			/* Only without an in-kernel irqchip; nothing can wake

@@ -50,6 +50,11 @@ struct vmm_event {
 	 * the hook recorded. */
 	bool from_ram_hook;
 	uint64_t hook_data[4];
+	/* DEBUG: an access KVM could not decode to a protected page, outside
+	 * the watched bytes: the page at lift_gpa must be mapped for one step
+	 * so the instruction can run. */
+	bool lift_page;
+	uint64_t lift_gpa;
 };
 
 /* Called on a vCPU thread after it completed a guest access to RAM that is

@@ -134,6 +134,22 @@ def case_watch_range():
     loop_case("bp", "watch_range.py", 34, KVMDBG_FIRST_N=20)
 
 
+def case_pools():
+    """Six hardware breakpoints and four watchpoints at once, each in a
+    register of its own bank (gdb_arm64/pools.py)."""
+    loop_case("a64", "pools.py", 3)
+
+
+def case_nisv():
+    """Page-protection watchpoints under accesses KVM gives no syndrome
+    for: store/load pairs, writeback, SIMD (gdb_arm64/nisv.py)."""
+    need()
+    want = plain_run("ldst")
+    with Kvmdbg(guest("ldst")) as k:
+        run_gdb("a64", "nisv.py", k)
+        finish(k, 1, want, timeout=120)
+
+
 def case_stepi():
     loop_case("a64", "stepi.py", 2)
 
@@ -218,7 +234,7 @@ def case_lldb():
 
 if __name__ == "__main__":
     main({"break-count": case_break_count, "tbreak": case_tbreak,
-          "hbreak": case_hbreak, "delete": case_delete,
+          "hbreak": case_hbreak, "pools": case_pools, "nisv": case_nisv, "delete": case_delete,
           "same-address": case_same_address, "watch": case_watch,
           "rwatch": case_rwatch, "awatch": case_awatch,
           "watch-five": case_watch_five, "watch-range": case_watch_range,

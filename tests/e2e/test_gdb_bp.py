@@ -86,8 +86,8 @@ def case_same_address():
     loop_case("same_address.py", 7)
 
 
-def case_refcount():
-    loop_case("refcount.py", 4)
+def case_idempotent():
+    loop_case("idempotent.py", 4)
 
 
 def case_jump(kind):
@@ -187,6 +187,12 @@ def case_caps():
     loop_case("caps.py", 3, KVMDBG_STRATEGY=strategy)
 
 
+def case_placement():
+    """`monitor breakpoints` names each request's mechanism, as the
+    host's probe strategy implies (gdb_bp/placement.py)."""
+    loop_case("placement.py", 3)
+
+
 def case_shadow():
     loop_case("shadow.py", 3)
 
@@ -197,11 +203,12 @@ def case_hbreak_exhaust():
 
 CASES = {
     "break-count": case_break_count,
+    "placement": case_placement,
     "tbreak": case_tbreak,
     "hbreak": case_hbreak,
     "delete": case_delete,
     "same-address": case_same_address,
-    "refcount": case_refcount,
+    "idempotent": case_idempotent,
     "jump": case_jump,
     "watch": case_watch,
     "rwatch": case_rwatch,

@@ -40,6 +40,8 @@ void arm64_vcpu_state_invalidate(struct vcpu *v);
 extern const uint8_t arm64_sw_trap[4];
 bool arm64_bank_fits(void *ctx, int type, uint64_t addr, uint64_t len);
 int arm64_vcpu_set_debug(struct vcpu *v, const struct arch_debug *dbg);
+int arm64_vcpu_decode_abort(struct vcpu *v, uint64_t *gpa, unsigned *len,
+			    bool *is_write);
 int arm64_vcpu_classify(struct vcpu *v, const struct vmm_event *ev,
 			const struct arch_classify_ctx *ctx,
 			struct arch_verdict *out);

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "arch/arch.h"
 #include "arch/arm64/arm64.h"
+#include "arch/arm64/ldst.h"
 #include "bp/hw.h"
 #include "vmm/vmm_internal.h"
 
@@ -342,4 +343,24 @@ int arm64_vcpu_classify(struct vcpu *v, const struct vmm_event *ev,
 		out->kind = ARCH_VERDICT_NOT_DEBUG;
 		return 0;
 	}
+}
+
+/* ESR_ELx.WnR: the abort was a write. */
+#define ESR_WNR (1u << 6)
+
+int arm64_vcpu_decode_abort(struct vcpu *v, uint64_t *gpa, unsigned *len,
+			    bool *is_write)
+{
+	struct kvm_run *run = v->run;
+	uint64_t pc;
+	uint8_t b[4];
+	int n = -1;
+
+	*gpa = run->arm_nisv.fault_ipa;
+	*is_write = (run->arm_nisv.esr_iss & ESR_WNR) != 0;
+	if (arm64_vcpu_get_pc(v, &pc) == 0 &&
+	    vmm_read_virt(v->vm, v->idx, pc, b, sizeof(b)) == 0)
+		n = arm64_ldst_size(arm64_insn_from_bytes(b));
+	*len = n > 0 ? (unsigned)n : 1;
+	return 0;
 }

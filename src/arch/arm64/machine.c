@@ -200,6 +200,18 @@ static int arm64_vm_init(struct vmm *vm, char *err, size_t errlen)
 						 KVM_CAP_GUEST_DEBUG_HW_BPS);
 	arm64_host_wps = (unsigned)kvm_check_cap(vm->fd,
 						 KVM_CAP_GUEST_DEBUG_HW_WPS);
+	/* Data aborts KVM cannot decode (no syndrome: pairs, writeback,
+	 * SIMD) come to kvmdbg as KVM_EXIT_ARM_NISV, so a page protected for
+	 * a watchpoint works whatever instruction touches it; without the
+	 * capability KVM_RUN fails on them with ENOSYS. */
+	if (kvm_check_cap(vm->fd, KVM_CAP_ARM_NISV_TO_USER) > 0) {
+		struct kvm_enable_cap nisv = { .cap = KVM_CAP_ARM_NISV_TO_USER };
+
+		if (kvm_ioctl(vm->fd, KVM_ENABLE_CAP, &nisv) < 0)
+			log_warn("KVM_CAP_ARM_NISV_TO_USER: cannot enable it; "
+				 "watched pages touched by load/store pairs "
+				 "or SIMD stop the guest");
+	}
 	ret = kvm_ioctl(vm->fd, KVM_ARM_PREFERRED_TARGET, &a->init);
 	if (ret < 0) {
 		snprintf(err, errlen, "KVM_ARM_PREFERRED_TARGET: %s",
@@ -272,12 +284,19 @@ static int arm64_vcpu_init(struct vmm *vm, struct vcpu *v)
 	return v->arch_state ? 0 : -ENOMEM;
 }
 
-static unsigned arm64_hw_slots(void)
+static unsigned dbg_regs(unsigned host)
 {
-	unsigned n = arm64_host_bps < arm64_host_wps ? arm64_host_bps
-						     : arm64_host_wps;
+	return host > ARM64_KVM_MAX_DBG_REGS ? ARM64_KVM_MAX_DBG_REGS : host;
+}
 
-	return n > ARM64_KVM_MAX_DBG_REGS ? ARM64_KVM_MAX_DBG_REGS : n;
+static unsigned arm64_bp_slots(void)
+{
+	return dbg_regs(arm64_host_bps);
+}
+
+static unsigned arm64_wp_slots(void)
+{
+	return dbg_regs(arm64_host_wps);
 }
 
 /* ---- Boot -------------------------------------------------------------- */
@@ -491,19 +510,27 @@ const struct arch_ops arch_host = {
 	.emulate_step = NULL,
 	.sw_trap = arm64_sw_trap,
 	.sw_trap_len = sizeof(arm64_sw_trap),
-	/* One pool for both banks until the manager holds two: as many
-	 * slots as the smaller bank has, so any mix of them fits both
-	 * (4 on a host with 6 breakpoints and 4 watchpoints). The
-	 * architecture guarantees two of each. */
+	/* Two banks, two pools, each as large as the host says (6
+	 * breakpoints and 4 watchpoints under run-arm64); the architecture
+	 * guarantees two of each. */
 	.hw_bank = {
 		.nr_slots = 2,
-		.host_slots = arm64_hw_slots,
-		.types = BP_HW_TYPE_BIT(BP_HW_EXEC) | BP_HW_TYPE_BIT(BP_HW_WRITE) |
-			 BP_HW_TYPE_BIT(BP_HW_READ) | BP_HW_TYPE_BIT(BP_HW_ACCESS),
+		.host_slots = arm64_bp_slots,
+		.types = BP_HW_TYPE_BIT(BP_HW_EXEC),
+		.max_len = 4,
+		.fits = arm64_bank_fits,
+	},
+	.hw_data_bank = {
+		.nr_slots = 2,
+		.host_slots = arm64_wp_slots,
+		.types = BP_HW_TYPE_BIT(BP_HW_WRITE) | BP_HW_TYPE_BIT(BP_HW_READ) |
+			 BP_HW_TYPE_BIT(BP_HW_ACCESS),
 		.max_len = 1ULL << 31,
 		.fits = arm64_bank_fits,
 	},
 	.classify = arm64_vcpu_classify,
+	.watch_before_access = true,
+	.decode_abort = arm64_vcpu_decode_abort,
 	.gdb_nr_regs = arm64_gdb_nr_regs,
 	.gdb_reg_size = arm64_gdb_reg_size,
 	.gdb_features_xml = arm64_gdb_features_xml,
