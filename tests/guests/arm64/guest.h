@@ -28,69 +28,9 @@
 #define FRAME_FAR 272
 #define FRAME_SIZE 304
 
-#define HVM_START_MAGIC 0x336ec578
-
 #ifndef __ASSEMBLER__
 
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
-
-/* The x86 guests' PVH start info. On arm64 the boot code fills one from
- * the device tree (the command line is /chosen/bootargs), so the programs
- * read their command line the same way on both. */
-struct hvm_start_info {
-	uint32_t magic;
-	uint32_t version;
-	uint32_t flags;
-	uint32_t nr_modules;
-	uint64_t modlist_paddr;
-	uint64_t cmdline_paddr;
-	uint64_t rsdp_paddr;
-	uint64_t memmap_paddr;
-	uint32_t memmap_entries;
-	uint32_t reserved;
-};
-
-int main(const struct hvm_start_info *si);
-void ap_main(unsigned cpu);
-
-#define GUEST_PARK_APS()                                                       \
-	void ap_main(unsigned cpu)                                             \
-	{                                                                      \
-		(void)cpu;                                                     \
-		guest_park();                                                  \
-	}
-
-/* Called by crt0 on a fresh per-CPU stack with the MMU on. CPU 0 passes
- * the device tree it was given in x0 (0 if none). */
-void guest_start(uint64_t dtb, unsigned cpu) __attribute__((noreturn));
-void guest_start_secondary(unsigned cpu) __attribute__((noreturn));
-
-/* Ends the run with process status (v << 1) | 1 through kvmdbg's exit
- * device; where there is none (QEMU) the write faults and the guest
- * powers off through PSCI instead. */
-void guest_exit(uint32_t v) __attribute__((noreturn));
-void guest_park(void) __attribute__((noreturn));
-
-const char *guest_cmdline(const struct hvm_start_info *si);
-int guest_cmdline_ulong(const char *cmdline, const char *key,
-			unsigned long *out);
-
-void serial_putc(char c);
-void serial_write(const char *s, size_t len);
-int guest_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
-    __attribute__((format(printf, 3, 0)));
-int guest_snprintf(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void guest_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-void *memset(void *dst, int c, size_t n);
-void *memcpy(void *dst, const void *src, size_t n);
-void *memmove(void *dst, const void *src, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-size_t strlen(const char *s);
-int strncmp(const char *a, const char *b, size_t n);
 
 static inline void mmio_write32(uintptr_t addr, uint32_t v)
 {
@@ -121,25 +61,18 @@ static inline uint64_t rdtsc(void)
 long psci_call(unsigned long fn, unsigned long a1, unsigned long a2,
 	       unsigned long a3);
 
-/* This CPU's index (MPIDR_EL1 Aff0) and the number of CPUs PSCI knows. */
-unsigned cpu_index(void);
-unsigned cpu_count(void);
+/* cpu_index() is MPIDR_EL1 Aff0; cpu_count() the CPUs PSCI knows.
+ * The console lock sits on a page of its own: a page a debugger protects
+ * to watch a program's variable makes every access to it trap, and an
+ * exclusive load/store pair that traps between its halves loses its
+ * reservation, so the lock could spin for good. */
+#define GUEST_CONSOLE_LOCK_ATTR __attribute__((aligned(4096)))
+#include "guest_common.h"
 
-struct spinlock {
-	volatile uint32_t locked;
-};
-
-static inline void spin_lock(struct spinlock *l)
-{
-	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
-			cpu_relax();
-}
-
-static inline void spin_unlock(struct spinlock *l)
-{
-	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
-}
+/* Called by crt0 on a fresh per-CPU stack with the MMU on. CPU 0 passes
+ * the device tree it was given in x0 (0 if none). */
+void guest_start(uint64_t dtb, unsigned cpu) __attribute__((noreturn));
+void guest_start_secondary(unsigned cpu) __attribute__((noreturn));
 
 /* Exceptions (vectors.S): the frame, and a handler per exception class
  * (ESR_EL1.EC) of synchronous exceptions. Unhandled ones print and exit

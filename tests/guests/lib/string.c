@@ -1,6 +1,6 @@
 /* The few string routines a freestanding guest needs; gcc may also call
  * memset and memcpy on its own for aggregate initialisation. */
-#include "guest.h"
+#include <guest.h>
 
 void *memset(void *dst, int c, size_t n)
 {
