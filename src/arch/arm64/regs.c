@@ -9,6 +9,7 @@
 #include <string.h>
 #include <linux/kvm.h>
 
+#include "arch/xml.h"
 #include "arch/arm64/regs.h"
 
 #define CORE_ID(size, field) \
@@ -153,31 +154,6 @@ unsigned arm64_gdb_reg_part(unsigned regno)
 
 /* ---- target.xml ------------------------------------------------------- */
 
-struct xml_buf {
-	char *p;
-	size_t len, cap;
-	bool overflow;
-};
-
-static void xml_add(struct xml_buf *x, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void xml_add(struct xml_buf *x, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (x->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(x->p + x->len, x->cap - x->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= x->cap - x->len)
-		x->overflow = true;
-	else
-		x->len += (size_t)n;
-}
-
 /* The types gdb's own aarch64 descriptions use, so `p $v0` prints the
  * same views as under gdbserver. */
 static void xml_types(struct xml_buf *x, enum feature f)
@@ -248,17 +224,18 @@ static void xml_types(struct xml_buf *x, enum feature f)
 static void xml_reg(struct xml_buf *x, unsigned regno)
 {
 	const struct reg_desc *r = desc(regno);
+	const struct xml_reg xr = {
+		.name = r->name,
+		.type = r->type,
+		.bits = r->bits,
+		.regnum = regno,
+		.group = r->group,
+		.generic = r->generic,
+		.generic_alias = false,
+		.dwarf = r->dwarf,
+	};
 
-	xml_add(x, "  <reg name=\"%s\" bitsize=\"%u\" type=\"%s\" regnum=\"%u\"",
-		r->name, r->bits, r->type, regno);
-	if (r->group)
-		xml_add(x, " group=\"%s\"", r->group);
-	if (r->generic)
-		xml_add(x, " generic=\"%s\"", r->generic);
-	if (r->dwarf >= 0)
-		xml_add(x, " dwarf_regnum=\"%d\" ehframe_regnum=\"%d\"",
-			r->dwarf, r->dwarf);
-	xml_add(x, "/>\n");
+	xml_add_reg(x, &xr);
 }
 
 static char target_xml[24576];

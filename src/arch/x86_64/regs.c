@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/xml.h"
 #include "arch/x86_64/regs.h"
 #include "vmm/kvm.h"
 
@@ -335,32 +336,6 @@ static const char *const feature_names[FEAT_COUNT] = {
     [FEAT_SYSTEM] = "org.kvmdbg.x86.system",
 };
 
-struct xml_buf {
-	char *p;
-	size_t len, cap;
-	bool overflow;
-};
-
-static void xml_add(struct xml_buf *x, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void xml_add(struct xml_buf *x, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (x->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(x->p + x->len, x->cap - x->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= x->cap - x->len) {
-		x->overflow = true;
-		return;
-	}
-	x->len += (size_t)n;
-}
-
 static void xml_types(struct xml_buf *x, enum x86_feature f)
 {
 	for (size_t i = 0; i < sizeof(flags_types) / sizeof(flags_types[0]);
@@ -406,19 +381,18 @@ static void xml_types(struct xml_buf *x, enum x86_feature f)
 static void xml_reg(struct xml_buf *x, unsigned regno)
 {
 	const struct x86_reg_desc *r = &reg_desc[regno];
+	const struct xml_reg xr = {
+		.name = r->name,
+		.type = r->type,
+		.bits = r->bits,
+		.regnum = regno,
+		.group = r->group,
+		.generic = r->generic,
+		.generic_alias = true,
+		.dwarf = r->dwarf,
+	};
 
-	xml_add(x,
-		"  <reg name=\"%s\" bitsize=\"%u\" type=\"%s\" regnum=\"%u\"",
-		r->name, r->bits, r->type, regno);
-	if (r->group)
-		xml_add(x, " group=\"%s\"", r->group);
-	if (r->generic)
-		xml_add(x, " generic=\"%s\" altname=\"%s\"", r->generic,
-			r->generic);
-	if (r->dwarf >= 0)
-		xml_add(x, " dwarf_regnum=\"%d\" ehframe_regnum=\"%d\"",
-			r->dwarf, r->dwarf);
-	xml_add(x, "/>\n");
+	xml_add_reg(x, &xr);
 }
 
 static char target_xml[16384];
