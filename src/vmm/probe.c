@@ -285,7 +285,7 @@ static int set_slot(struct probe_vm *p, uint32_t slot, uint64_t gpa,
 
 /* Build the VM. On failure err says which step failed and nothing is
  * left behind. */
-static int probe_vm_create(struct probe_vm *p, struct kvm_probe_caps *caps,
+int probe_vm_create(struct probe_vm *p, struct kvm_probe_caps *caps,
 			   char *err, size_t errlen)
 {
 	struct kvm_enable_cap split;
@@ -387,7 +387,7 @@ err_close_sys:
 
 /* Closing the VM's descriptors releases the memslots and the vCPU; the
  * mappings go with them. */
-static void probe_vm_destroy(struct probe_vm *p)
+void probe_vm_destroy(struct probe_vm *p)
 {
 	guard_stop(&p->guard);
 	munmap(p->run, p->run_size);
@@ -1296,7 +1296,7 @@ static void test_guest_bp(struct probe_vm *p, struct kvm_probe_test *t)
 	}
 }
 
-static void run_tests(struct probe_vm *p, struct kvm_probe_result *out)
+void probe_run_tests(struct probe_vm *p, struct kvm_probe_result *out)
 {
 	struct kvm_probe_test *t = out->test;
 	/* The order matters twice: the RF test continues from the execute
@@ -1363,34 +1363,9 @@ static void run_tests(struct probe_vm *p, struct kvm_probe_result *out)
 	}
 }
 
-static int run_create(void *vm, struct kvm_probe_caps *caps, char *err,
-		      size_t errlen)
+size_t probe_vm_size(void)
 {
-	return probe_vm_create(vm, caps, err, errlen);
-}
-
-static void run_run_tests(void *vm, struct kvm_probe_result *out)
-{
-	run_tests(vm, out);
-}
-
-static void run_destroy(void *vm)
-{
-	probe_vm_destroy(vm);
-}
-
-int kvm_probe_run(struct kvm_probe_result *out, char *err, size_t errlen)
-{
-	struct probe_vm p;
-	const struct probe_arch_run a = {
-		.vm = &p,
-		.create = run_create,
-		.run_tests = run_run_tests,
-		.destroy = run_destroy,
-	};
-
-	memset(&p, 0, sizeof(p));
-	return probe_run(&a, out, err, errlen);
+	return sizeof(struct probe_vm);
 }
 
 int kvm__probe_timeout_selftest(unsigned ms, char *err, size_t errlen)

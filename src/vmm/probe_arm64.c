@@ -116,7 +116,7 @@ static int set_slot(struct probe_vm *p, uint32_t slot, uint64_t gpa,
 	return ret < 0 ? (int)ret : 0;
 }
 
-static void probe_vm_destroy(struct probe_vm *p)
+void probe_vm_destroy(struct probe_vm *p)
 {
 	if (p->have_timer)
 		timer_delete(p->timer);
@@ -134,7 +134,7 @@ static void probe_vm_destroy(struct probe_vm *p)
 	kvm_sys_close(&p->sys);
 }
 
-static int probe_vm_create(struct probe_vm *p, struct kvm_probe_caps *caps,
+int probe_vm_create(struct probe_vm *p, struct kvm_probe_caps *caps,
 			   char *err, size_t errlen)
 {
 	struct kvm_vcpu_init init;
@@ -542,7 +542,7 @@ static void test_mmio(struct probe_vm *p, struct kvm_probe_test *t,
 	ev_add(t, "; did not complete");
 }
 
-static void run_tests(struct probe_vm *p, struct kvm_probe_result *out)
+void probe_run_tests(struct probe_vm *p, struct kvm_probe_result *out)
 {
 	static const struct {
 		enum kvm_probe_mech m;
@@ -595,34 +595,9 @@ static void run_tests(struct probe_vm *p, struct kvm_probe_result *out)
 	}
 }
 
-static int run_create(void *vm, struct kvm_probe_caps *caps, char *err,
-		      size_t errlen)
+size_t probe_vm_size(void)
 {
-	return probe_vm_create(vm, caps, err, errlen);
-}
-
-static void run_run_tests(void *vm, struct kvm_probe_result *out)
-{
-	run_tests(vm, out);
-}
-
-static void run_destroy(void *vm)
-{
-	probe_vm_destroy(vm);
-}
-
-int kvm_probe_run(struct kvm_probe_result *out, char *err, size_t errlen)
-{
-	struct probe_vm p;
-	const struct probe_arch_run a = {
-		.vm = &p,
-		.create = run_create,
-		.run_tests = run_run_tests,
-		.destroy = run_destroy,
-	};
-
-	memset(&p, 0, sizeof(p));
-	return probe_run(&a, out, err, errlen);
+	return sizeof(struct probe_vm);
 }
 
 int kvm__probe_timeout_selftest(unsigned ms, char *err, size_t errlen)

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -75,31 +76,39 @@ bool probe_module_loaded(const char *name)
 	return stat(path, &st) == 0;
 }
 
-int probe_run(const struct probe_arch_run *a, struct kvm_probe_result *out,
-	      char *err, size_t errlen)
+int kvm_probe_run(struct kvm_probe_result *out, char *err, size_t errlen)
 {
 	struct probe_sig_state sig;
 	uint64_t t0 = probe_now_ns(), t1, t2, t3;
+	struct probe_vm *vm;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	if (errlen)
 		err[0] = '\0';
+	vm = calloc(1, probe_vm_size());
+	if (!vm) {
+		snprintf(err, errlen, "probe: out of memory");
+		return -ENOMEM;
+	}
 	r = probe_sig_enter(&sig);
 	if (r < 0) {
 		snprintf(err, errlen, "probe: cannot install the SIGUSR2 "
 			 "handler: %s", strerror(-r));
+		free(vm);
 		return r;
 	}
-	r = a->create(a->vm, &out->caps, err, errlen);
+	r = probe_vm_create(vm, &out->caps, err, errlen);
 	if (r < 0) {
 		probe_sig_leave(&sig);
+		free(vm);
 		return r;
 	}
 	t1 = probe_now_ns();
-	a->run_tests(a->vm, out);
+	probe_run_tests(vm, out);
 	t2 = probe_now_ns();
-	a->destroy(a->vm);
+	probe_vm_destroy(vm);
+	free(vm);
 	probe_sig_leave(&sig);
 	kvm_probe_derive(out);
 	t3 = probe_now_ns();

@@ -34,19 +34,18 @@ void probe_sig_leave(struct probe_sig_state *s);
 uint64_t probe_now_ns(void);
 
 /*
- * kvm_probe_run's frame, the same on every architecture: the timeout
- * signal around creating the arch's probe VM, running its tests and
- * destroying it, then the strategy and the timings.
+ * What each architecture's probe (probe.c, probe_arm64.c; one per build)
+ * defines: its probe VM, created zeroed, and the tests run in it.
+ * kvm_probe_run (probe_common.c) is the frame around them, the same on
+ * every architecture: the timeout signal, create, run the tests, destroy,
+ * then the strategy and the timings.
  */
-struct probe_arch_run {
-	void *vm;
-	int (*create)(void *vm, struct kvm_probe_caps *caps, char *err,
-		      size_t errlen);
-	void (*run_tests)(void *vm, struct kvm_probe_result *out);
-	void (*destroy)(void *vm);
-};
-int probe_run(const struct probe_arch_run *a, struct kvm_probe_result *out,
-	      char *err, size_t errlen);
+struct probe_vm;
+size_t probe_vm_size(void);
+int probe_vm_create(struct probe_vm *p, struct kvm_probe_caps *caps,
+		    char *err, size_t errlen);
+void probe_run_tests(struct probe_vm *p, struct kvm_probe_result *out);
+void probe_vm_destroy(struct probe_vm *p);
 
 /* Bounded text output for the probe's tables. */
 struct probe_out {
